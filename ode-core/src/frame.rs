@@ -1,0 +1,332 @@
+//! Laid-out pages: the one geometry every exporter draws from.
+//!
+//! A [`PagedDocument`] is a list of [`Page`]s, each a flat list of positioned
+//! [`Item`]s in points, origin at the page's top left. Exporters read only these types,
+//! so the SVG preview and the PDF come from identical positions.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use crate::geom::{Color, Point, Rect, Size, Transform};
+use crate::model::{FieldKind, Metadata};
+use crate::text::{Bytes, FontId};
+
+/// A laid-out document.
+#[derive(Debug, Clone)]
+pub struct PagedDocument {
+    /// The pages, in order.
+    pub pages: Vec<Page>,
+    /// Headings for the PDF outline, in document order.
+    pub outline: Vec<OutlineEntry>,
+    /// Named anchors and where they are.
+    pub anchors: BTreeMap<String, Location>,
+    /// Images, referenced by index from [`Item::Image`].
+    pub images: Vec<ImageData>,
+    /// Title, author and the rest.
+    pub metadata: Metadata,
+}
+
+/// A place in the document.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Location {
+    /// Zero-based page index.
+    pub page: usize,
+    /// Position on that page.
+    pub point: Point,
+}
+
+/// A heading in the outline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutlineEntry {
+    /// 1 to 6.
+    pub level: u8,
+    /// The heading's text.
+    pub title: String,
+    /// Where it is.
+    pub location: Location,
+}
+
+/// One page.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// Page size in points.
+    pub size: Size,
+    /// What is drawn, in painting order.
+    pub items: Vec<Item>,
+}
+
+/// Something drawn on a page.
+#[derive(Debug, Clone)]
+pub enum Item {
+    /// A run of glyphs in one font, size and color.
+    Text(TextItem),
+    /// A rectangle, filled and/or stroked.
+    Rect(RectItem),
+    /// A straight line.
+    Line(LineItem),
+    /// An image scaled into a rectangle, clipped to `clip` when set.
+    Image(ImageItem),
+    /// A clickable area.
+    Link(LinkItem),
+    /// Items drawn with a transform and an opacity.
+    Group(GroupItem),
+}
+
+/// A glyph run.
+#[derive(Debug, Clone)]
+pub struct TextItem {
+    /// Pen position of the first glyph, on the baseline.
+    pub origin: Point,
+    /// The face.
+    pub font: FontId,
+    /// Font size in points.
+    pub size: f32,
+    /// Fill color.
+    pub color: Color,
+    /// The glyphs, with advances and offsets in points.
+    pub glyphs: Vec<Glyph>,
+    /// The text the glyphs show; each glyph names its byte range in it.
+    pub text: String,
+    /// The field this run shows, when it shows one.
+    pub field: Option<FieldKind>,
+}
+
+impl TextItem {
+    /// The run's advance width.
+    pub fn width(&self) -> f32 {
+        self.glyphs.iter().map(|g| g.x_advance).sum()
+    }
+}
+
+/// A positioned glyph.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Glyph {
+    /// Glyph id in the face.
+    pub id: u16,
+    /// Horizontal advance in points.
+    pub x_advance: f32,
+    /// Horizontal offset in points.
+    pub x_offset: f32,
+    /// Vertical offset in points, upwards.
+    pub y_offset: f32,
+    /// Start of the glyph's cluster in the run's text.
+    pub text_start: u32,
+    /// End of the glyph's cluster in the run's text.
+    pub text_end: u32,
+}
+
+impl Glyph {
+    /// The glyph's byte range in its run's text.
+    pub fn text_range(&self) -> Range<usize> {
+        self.text_start as usize..self.text_end as usize
+    }
+}
+
+/// A rectangle.
+#[derive(Debug, Clone)]
+pub struct RectItem {
+    /// Where.
+    pub rect: Rect,
+    /// Fill color.
+    pub fill: Option<Color>,
+    /// Stroke color and width.
+    pub stroke: Option<(Color, f32)>,
+}
+
+/// A line.
+#[derive(Debug, Clone)]
+pub struct LineItem {
+    /// Start.
+    pub from: Point,
+    /// End.
+    pub to: Point,
+    /// Color.
+    pub color: Color,
+    /// Width in points.
+    pub width: f32,
+}
+
+/// An image.
+#[derive(Debug, Clone)]
+pub struct ImageItem {
+    /// Index into [`PagedDocument::images`].
+    pub image: usize,
+    /// Where the whole image goes.
+    pub rect: Rect,
+    /// Visible part of the page, for `fit: cover`.
+    pub clip: Option<Rect>,
+    /// Alternative text.
+    pub alt: Option<String>,
+}
+
+/// A link area.
+#[derive(Debug, Clone)]
+pub struct LinkItem {
+    /// The clickable area.
+    pub rect: Rect,
+    /// Where it goes.
+    pub target: LinkTarget,
+}
+
+/// Where a link goes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LinkTarget {
+    /// A URL.
+    Url(String),
+    /// An anchor in this document.
+    Anchor(String),
+}
+
+/// A transformed group.
+#[derive(Debug, Clone)]
+pub struct GroupItem {
+    /// Applied to every item.
+    pub transform: Transform,
+    /// 0 to 1.
+    pub opacity: f32,
+    /// The items.
+    pub items: Vec<Item>,
+}
+
+/// An image's bytes and what they are.
+#[derive(Debug, Clone)]
+pub struct ImageData {
+    /// The asset key it came from.
+    pub key: String,
+    /// The file.
+    pub bytes: Bytes,
+    /// PNG, JPEG or SVG.
+    pub format: ImageFormat,
+    /// Intrinsic size in pixels (SVG: in its user units).
+    pub size: Size,
+}
+
+/// Image file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImageFormat {
+    /// PNG.
+    Png,
+    /// JPEG.
+    Jpeg,
+    /// SVG.
+    Svg,
+}
+
+impl ImageFormat {
+    /// The MIME type.
+    pub fn mime(self) -> &'static str {
+        match self {
+            ImageFormat::Png => "image/png",
+            ImageFormat::Jpeg => "image/jpeg",
+            ImageFormat::Svg => "image/svg+xml",
+        }
+    }
+}
+
+impl Item {
+    /// Moves the item by `dx`, `dy`.
+    pub fn translate(&mut self, dx: f32, dy: f32) {
+        match self {
+            Item::Text(t) => {
+                t.origin.x += dx;
+                t.origin.y += dy;
+            }
+            Item::Rect(r) => r.rect = r.rect.translate(dx, dy),
+            Item::Line(l) => {
+                l.from.x += dx;
+                l.from.y += dy;
+                l.to.x += dx;
+                l.to.y += dy;
+            }
+            Item::Image(i) => {
+                i.rect = i.rect.translate(dx, dy);
+                i.clip = i.clip.map(|c| c.translate(dx, dy));
+            }
+            Item::Link(l) => l.rect = l.rect.translate(dx, dy),
+            Item::Group(g) => {
+                g.transform.e += dx;
+                g.transform.f += dy;
+            }
+        }
+    }
+
+    /// The area the item may paint, before any group transform.
+    pub fn bounds(&self, book: &crate::text::FontBook) -> Rect {
+        match self {
+            Item::Text(t) => {
+                let f = book.face(t.font);
+                let top = t.origin.y - f.ascender * t.size;
+                Rect::new(
+                    t.origin.x,
+                    top,
+                    t.width(),
+                    (f.ascender + f.descender) * t.size,
+                )
+            }
+            Item::Rect(r) => r.rect,
+            Item::Line(l) => Rect::new(
+                l.from.x.min(l.to.x),
+                l.from.y.min(l.to.y),
+                (l.to.x - l.from.x).abs(),
+                (l.to.y - l.from.y).abs(),
+            ),
+            Item::Image(i) => i.clip.unwrap_or(i.rect),
+            Item::Link(l) => l.rect,
+            Item::Group(g) => {
+                let tr = |x: f32, y: f32| {
+                    let t = g.transform;
+                    (t.a * x + t.c * y + t.e, t.b * x + t.d * y + t.f)
+                };
+                let mut xs = vec![];
+                let mut ys = vec![];
+                for it in &g.items {
+                    let b = it.bounds(book);
+                    for (x, y) in [
+                        (b.x, b.y),
+                        (b.right(), b.y),
+                        (b.x, b.bottom()),
+                        (b.right(), b.bottom()),
+                    ] {
+                        let (x, y) = tr(x, y);
+                        xs.push(x);
+                        ys.push(y);
+                    }
+                }
+                let min = |v: &[f32]| v.iter().copied().fold(f32::INFINITY, f32::min);
+                let max = |v: &[f32]| v.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                if xs.is_empty() {
+                    return Rect::default();
+                }
+                Rect::new(min(&xs), min(&ys), max(&xs) - min(&xs), max(&ys) - min(&ys))
+            }
+        }
+    }
+}
+
+impl PagedDocument {
+    /// All text of the document in drawing order, runs separated by spaces and pages by
+    /// form feeds: what a reader of the output would see.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        for (i, page) in self.pages.iter().enumerate() {
+            if i > 0 {
+                out.push('\u{c}');
+            }
+            collect_text(&page.items, &mut out);
+        }
+        out
+    }
+}
+
+fn collect_text(items: &[Item], out: &mut String) {
+    for item in items {
+        match item {
+            Item::Text(t) => {
+                out.push_str(&t.text);
+                out.push(' ');
+            }
+            Item::Group(g) => collect_text(&g.items, out),
+            _ => {}
+        }
+    }
+}

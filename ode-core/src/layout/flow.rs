@@ -1,0 +1,583 @@
+//! Blocks → fragments: the unbreakable pieces pagination stacks onto pages.
+
+use std::rc::Rc;
+
+use super::Ctx;
+use super::inline::{FieldMode, Line};
+use super::style::{BlockStyle, apply};
+use super::table::RowFrag;
+use crate::frame::{ImageItem, Item, LineItem, TextItem};
+use crate::geom::{Point, Rect};
+use crate::model::{Align, Block, BlockProps, Fit, Image, Inline, List, ListItem, ListMarker};
+use crate::path::JPath;
+
+/// Something pagination places but never splits (except table rows).
+#[derive(Clone)]
+pub(crate) struct Fragment {
+    pub height: f32,
+    /// Space above, dropped at the top of a page.
+    pub space_before: f32,
+    /// A page must not break right after this fragment.
+    pub keep_with_next: bool,
+    pub kind: FragKind,
+    /// Anchors and outline entries, with their offset from the fragment's top.
+    pub markers: Vec<(f32, Marker)>,
+    /// Header rows to repeat when a page starts with this fragment.
+    pub repeat_header: Option<Rc<Vec<Fragment>>>,
+    /// A copy of a header placed by repetition.
+    pub repeated: bool,
+    /// The offset of the first baseline from the top, for list markers.
+    pub baseline: Option<f32>,
+}
+
+#[derive(Clone)]
+pub(crate) enum FragKind {
+    /// Items relative to the fragment's top left.
+    Items(Vec<Item>),
+    /// A table row (or rows joined by row spans), which may split.
+    Row(Box<RowFrag>),
+    /// A forced page break.
+    PageBreak,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Marker {
+    Anchor(String),
+    Heading { level: u8, title: String },
+}
+
+impl Fragment {
+    pub fn items(height: f32, items: Vec<Item>) -> Fragment {
+        Fragment {
+            height,
+            space_before: 0.0,
+            keep_with_next: false,
+            kind: FragKind::Items(items),
+            markers: Vec::new(),
+            repeat_header: None,
+            repeated: false,
+            baseline: None,
+        }
+    }
+
+    /// Moves the fragment's content right by `dx`.
+    pub fn shift_x(&mut self, dx: f32) {
+        if dx == 0.0 {
+            return;
+        }
+        match &mut self.kind {
+            FragKind::Items(items) => items.iter_mut().for_each(|i| i.translate(dx, 0.0)),
+            FragKind::Row(row) => row.shift_x(dx),
+            FragKind::PageBreak => {}
+        }
+    }
+
+    /// Draws the fragment with its top left at (`x`, `y`).
+    pub fn emit(&self, x: f32, y: f32, out: &mut Vec<Item>) {
+        match &self.kind {
+            FragKind::Items(items) => {
+                for item in items {
+                    let mut item = item.clone();
+                    item.translate(x, y);
+                    out.push(item);
+                }
+            }
+            FragKind::Row(row) => row.emit(x, y, out),
+            FragKind::PageBreak => {}
+        }
+    }
+}
+
+/// The height of a stack of fragments, with the first one's space dropped.
+pub(crate) fn stack_height(frags: &[Fragment]) -> f32 {
+    frags
+        .iter()
+        .enumerate()
+        .map(|(i, f)| f.height + if i == 0 { 0.0 } else { f.space_before })
+        .sum()
+}
+
+fn lines_to_fragments(lines: Vec<Line>, style: &BlockStyle) -> Vec<Fragment> {
+    let n = lines.len();
+    let (orphans, widows) = (style.orphans.max(1) as usize, style.widows.max(1) as usize);
+    lines
+        .into_iter()
+        .enumerate()
+        .map(|(i, line)| {
+            let mut f = Fragment::items(line.height, line.items);
+            f.baseline = Some(line.baseline);
+            let above = i + 1;
+            f.keep_with_next = if above == n {
+                style.keep_with_next
+            } else {
+                above < orphans || n - above < widows
+            };
+            f
+        })
+        .collect()
+}
+
+/// Plain text of inline content (for outline titles).
+pub(crate) fn plain_text(text: Option<&str>, content: &[Inline]) -> String {
+    let mut s = text.unwrap_or_default().to_string();
+    for i in content {
+        match i {
+            Inline::Text(t) => s.push_str(t),
+            Inline::Span(sp) => s.push_str(&sp.text),
+            Inline::LineBreak(_) => s.push(' '),
+            Inline::Field(_) => {}
+        }
+    }
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn roman(mut n: u32, upper: bool) -> String {
+    if n == 0 || n >= 4000 {
+        return n.to_string();
+    }
+    let table = [
+        (1000, "m"),
+        (900, "cm"),
+        (500, "d"),
+        (400, "cd"),
+        (100, "c"),
+        (90, "xc"),
+        (50, "l"),
+        (40, "xl"),
+        (10, "x"),
+        (9, "ix"),
+        (5, "v"),
+        (4, "iv"),
+        (1, "i"),
+    ];
+    let mut s = String::new();
+    for (v, r) in table {
+        while n >= v {
+            s.push_str(r);
+            n -= v;
+        }
+    }
+    if upper { s.to_uppercase() } else { s }
+}
+
+fn alpha(n: u32, upper: bool) -> String {
+    if n == 0 {
+        return "0".into();
+    }
+    let mut n = n;
+    let mut s = Vec::new();
+    while n > 0 {
+        n -= 1;
+        s.push(b'a' + (n % 26) as u8);
+        n /= 26;
+    }
+    s.reverse();
+    let s = String::from_utf8(s).unwrap_or_default();
+    if upper { s.to_uppercase() } else { s }
+}
+
+fn marker_text(marker: ListMarker, n: u32) -> String {
+    match marker {
+        ListMarker::Disc => "•".into(),
+        ListMarker::Circle => "◦".into(),
+        ListMarker::Square => "▪".into(),
+        ListMarker::Dash => "–".into(),
+        ListMarker::Decimal => format!("{n}."),
+        ListMarker::LowerAlpha => format!("{}.", alpha(n, false)),
+        ListMarker::UpperAlpha => format!("{}.", alpha(n, true)),
+        ListMarker::LowerRoman => format!("{}.", roman(n, false)),
+        ListMarker::UpperRoman => format!("{}.", roman(n, true)),
+    }
+}
+
+impl Ctx<'_> {
+    /// Lays out blocks at `width`, appending fragments to `out`. `inherited` is the
+    /// style of the container; `prev_after` the space below what came before.
+    pub(crate) fn blocks(
+        &mut self,
+        blocks: &[Block],
+        inherited: &Rc<BlockStyle>,
+        width: f32,
+        fields: FieldMode,
+        path: &JPath,
+        out: &mut Vec<Fragment>,
+    ) {
+        let mut prev_after: Option<f32> = None;
+        for (i, block) in blocks.iter().enumerate() {
+            let p = path.index(i);
+            let start = out.len();
+            let after = self.block(block, inherited, width, fields, &p, out);
+            if let Some(first) = out.get_mut(start) {
+                first.space_before = match prev_after {
+                    Some(a) => first.space_before.max(a),
+                    None => first.space_before,
+                };
+                prev_after = Some(after);
+            }
+        }
+    }
+
+    fn style_for(
+        &self,
+        props: &BlockProps,
+        inherited: &Rc<BlockStyle>,
+        default_name: Option<&str>,
+    ) -> Rc<BlockStyle> {
+        let base = match (&props.style, default_name) {
+            (Some(name), _) => self.sheet.get(name),
+            (None, Some(name)) => self.sheet.get(name),
+            (None, None) => inherited.clone(),
+        };
+        if props.props == Default::default() {
+            base
+        } else {
+            Rc::new(apply(&base, &props.props))
+        }
+    }
+
+    /// Lays out one block; returns the space it wants below.
+    fn block(
+        &mut self,
+        block: &Block,
+        inherited: &Rc<BlockStyle>,
+        width: f32,
+        fields: FieldMode,
+        path: &JPath,
+        out: &mut Vec<Fragment>,
+    ) -> f32 {
+        let start = out.len();
+        let (style, anchor) = match block {
+            Block::Heading(h) => {
+                let name = format!("heading{}", h.level);
+                let style = self.style_for(&h.props, inherited, Some(&name));
+                let lines = self.paragraph_lines(
+                    h.text.as_deref(),
+                    &h.content,
+                    &style,
+                    width,
+                    fields,
+                    path,
+                );
+                let mut frags = lines_to_fragments(lines, &style);
+                if h.outline != Some(false)
+                    && let Some(first) = frags.first_mut()
+                {
+                    first.markers.push((
+                        0.0,
+                        Marker::Heading {
+                            level: h.level,
+                            title: plain_text(h.text.as_deref(), &h.content),
+                        },
+                    ));
+                }
+                out.extend(frags);
+                (style, h.props.anchor.as_deref())
+            }
+            Block::Paragraph(p) => {
+                let style = self.style_for(&p.props, inherited, None);
+                let lines = self.paragraph_lines(
+                    p.text.as_deref(),
+                    &p.content,
+                    &style,
+                    width,
+                    fields,
+                    path,
+                );
+                out.extend(lines_to_fragments(lines, &style));
+                (style, p.props.anchor.as_deref())
+            }
+            Block::List(l) => {
+                let style = self.style_for(
+                    &l.props,
+                    inherited,
+                    if l.props.style.is_none() {
+                        Some("list")
+                    } else {
+                        None
+                    },
+                );
+                self.list(l, &style, width, fields, path, out);
+                (style, l.props.anchor.as_deref())
+            }
+            Block::Table(t) => {
+                let style = self.style_for(
+                    &t.props,
+                    inherited,
+                    if t.props.style.is_none() {
+                        Some("table")
+                    } else {
+                        None
+                    },
+                );
+                self.table(t, &style, width, fields, path, out);
+                (style, t.props.anchor.as_deref())
+            }
+            Block::Image(img) => {
+                let style = self.style_for(&img.props, inherited, None);
+                if let Some(f) = self.image_block(img, &style, width, path) {
+                    out.push(f);
+                }
+                (style, img.props.anchor.as_deref())
+            }
+            Block::Rule(r) => {
+                let style = self.style_for(&r.props, inherited, None);
+                let t = r.thickness.map_or(0.5, |l| l.0);
+                let x0 = style.left_indent;
+                let x1 = (width - style.right_indent).max(x0);
+                let item = Item::Line(LineItem {
+                    from: Point::new(x0, t / 2.0),
+                    to: Point::new(x1, t / 2.0),
+                    color: r.line_color.unwrap_or(style.text.color),
+                    width: t,
+                });
+                out.push(Fragment::items(
+                    t,
+                    if t > 0.0 { vec![item] } else { vec![] },
+                ));
+                (style, r.props.anchor.as_deref())
+            }
+            Block::Spacer(s) => {
+                let mut h = s.height.0;
+                if h > self.body_height {
+                    self.warn(
+                        path.key("height").to_string(),
+                        format!(
+                            "spacer of {h}pt is taller than the page body; shortened to {:.1}pt",
+                            self.body_height
+                        ),
+                    );
+                    h = self.body_height;
+                }
+                out.push(Fragment::items(h, vec![]));
+                return 0.0;
+            }
+            Block::PageBreak(_) => {
+                let mut f = Fragment::items(0.0, vec![]);
+                f.kind = super::flow::FragKind::PageBreak;
+                out.push(f);
+                return 0.0;
+            }
+            Block::Group(g) => {
+                let style = self.style_for(&g.props, inherited, None);
+                let first = out.len();
+                self.blocks(&g.content, &style, width, fields, &path.key("content"), out);
+                if g.keep_together && out.len() > first {
+                    let last = out.len() - 1;
+                    for f in &mut out[first..last] {
+                        f.keep_with_next = true;
+                    }
+                    if style.keep_with_next {
+                        out[last].keep_with_next = true;
+                    }
+                }
+                (style, g.props.anchor.as_deref())
+            }
+        };
+        if let Some(first) = out.get_mut(start) {
+            first.space_before = first.space_before.max(style.space_before);
+            if let Some(a) = anchor {
+                first
+                    .markers
+                    .insert(0, (0.0, Marker::Anchor(a.to_string())));
+            }
+        } else if let Some(a) = anchor {
+            // An empty block still marks its place.
+            let mut f = Fragment::items(0.0, vec![]);
+            f.markers.push((0.0, Marker::Anchor(a.to_string())));
+            out.push(f);
+        }
+        style.space_after
+    }
+
+    fn list(
+        &mut self,
+        l: &List,
+        style: &Rc<BlockStyle>,
+        width: f32,
+        fields: FieldMode,
+        path: &JPath,
+        out: &mut Vec<Fragment>,
+    ) {
+        let depth = self.list_depth;
+        let marker = l.marker.unwrap_or(if l.ordered {
+            ListMarker::Decimal
+        } else {
+            [ListMarker::Disc, ListMarker::Circle, ListMarker::Square][depth % 3]
+        });
+        let start = l.start.unwrap_or(1);
+        let items_path = path.key("items");
+        // Marker texts and the indent that fits the widest.
+        let markers: Vec<String> = (0..l.items.len())
+            .map(|i| marker_text(marker, start.saturating_add(i as u32)))
+            .collect();
+        let font = self.font_for(&style.text, path);
+        let size = style.text.size;
+        let mut shaped = Vec::with_capacity(markers.len());
+        let mut widest: f32 = 0.0;
+        for m in &markers {
+            let glyphs = self.shaper.shape(font, m);
+            let w: f32 = glyphs.iter().map(|g| g.advance * size).sum();
+            widest = widest.max(w);
+            shaped.push((glyphs, w));
+        }
+        let gap = size * 0.5;
+        let indent = (size * 1.8).max(widest + gap) + style.left_indent;
+        let inner = Rc::new(BlockStyle {
+            left_indent: 0.0,
+            first_line_indent: 0.0,
+            space_before: 0.0,
+            ..(**style).clone()
+        });
+        self.list_depth += 1;
+        let mut prev_after: Option<f32> = None;
+        for (i, item) in l.items.iter().enumerate() {
+            let ip = items_path.index(i);
+            let first = out.len();
+            match item {
+                ListItem::Text(t) => {
+                    let lines =
+                        self.paragraph_lines(Some(t), &[], &inner, width - indent, fields, &ip);
+                    out.extend(lines_to_fragments(lines, &inner));
+                }
+                ListItem::Blocks(blocks) => {
+                    self.blocks(blocks, &inner, width - indent, fields, &ip, out)
+                }
+            }
+            if out.len() == first {
+                out.push(Fragment::items(
+                    inner.text.size * inner.text.line_height,
+                    vec![],
+                ));
+            }
+            for f in &mut out[first..] {
+                f.shift_x(indent);
+            }
+            out[first].space_before = if i == 0 {
+                0.0
+            } else {
+                prev_after.unwrap_or(0.0).max(out[first].space_before)
+            };
+            prev_after = Some(inner.space_after);
+            let (glyphs, w) = &shaped[i];
+            let baseline = out[first].baseline.unwrap_or(size);
+            let text = &markers[i];
+            let item = Item::Text(TextItem {
+                origin: Point::new(indent - gap - w, baseline),
+                font,
+                size,
+                color: style.text.color,
+                glyphs: glyphs
+                    .iter()
+                    .enumerate()
+                    .map(|(k, g)| crate::frame::Glyph {
+                        id: g.id,
+                        x_advance: g.advance * size,
+                        x_offset: g.dx * size,
+                        y_offset: g.dy * size,
+                        text_start: g.cluster,
+                        text_end: glyphs.get(k + 1).map_or(text.len() as u32, |n| n.cluster),
+                    })
+                    .collect(),
+                text: text.clone(),
+                field: None,
+            });
+            match &mut out[first].kind {
+                FragKind::Items(items) => items.insert(0, item),
+                _ => {
+                    let mut f = Fragment::items(0.0, vec![item]);
+                    f.keep_with_next = true;
+                    f.space_before = out[first].space_before;
+                    out[first].space_before = 0.0;
+                    out.insert(first, f);
+                }
+            }
+        }
+        self.list_depth = depth;
+    }
+
+    fn image_block(
+        &mut self,
+        img: &Image,
+        style: &BlockStyle,
+        width: f32,
+        path: &JPath,
+    ) -> Option<Fragment> {
+        let index = self.image(&img.src, path)?;
+        let natural = self.images[index].size;
+        let ratio = natural.height / natural.width;
+        // Pixels at 96 per inch.
+        let (mut w, mut h) = match (img.width, img.height) {
+            (Some(w), Some(h)) => (w.0, h.0),
+            (Some(w), None) => (w.0, w.0 * ratio),
+            (None, Some(h)) => (h.0 / ratio, h.0),
+            (None, None) => (natural.width * 0.75, natural.height * 0.75),
+        };
+        let avail = (width - style.left_indent - style.right_indent).max(1.0);
+        if w > avail + 0.01 {
+            self.warn(
+                path.to_string(),
+                format!("image is {w:.0}pt wide but only {avail:.0}pt are available; scaled down"),
+            );
+            let k = avail / w;
+            w *= k;
+            h *= k;
+        }
+        if h > self.body_height + 0.01 {
+            self.warn(
+                path.to_string(),
+                format!(
+                    "image is {h:.0}pt tall but a page body is {:.0}pt; scaled down",
+                    self.body_height
+                ),
+            );
+            let k = self.body_height / h;
+            w *= k;
+            h *= k;
+        }
+        let x = style.left_indent
+            + match style.align {
+                Align::Right => avail - w,
+                Align::Center => (avail - w) / 2.0,
+                _ => 0.0,
+            };
+        let frame = Rect::new(x, 0.0, w, h);
+        let (rect, clip) = match img.fit {
+            Fit::Fill => (frame, None),
+            Fit::Contain | Fit::Cover => {
+                let scale_w = w / natural.width;
+                let scale_h = h / natural.height;
+                let s = if img.fit == Fit::Contain {
+                    scale_w.min(scale_h)
+                } else {
+                    scale_w.max(scale_h)
+                };
+                let (iw, ih) = (natural.width * s, natural.height * s);
+                let r = Rect::new(x + (w - iw) / 2.0, (h - ih) / 2.0, iw, ih);
+                (r, (img.fit == Fit::Cover).then_some(frame))
+            }
+        };
+        Some(Fragment::items(
+            h,
+            vec![Item::Image(ImageItem {
+                image: index,
+                rect,
+                clip,
+                alt: img.alt.clone(),
+            })],
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roman_and_alphabetic_markers_count_like_word_processors() {
+        assert_eq!(roman(1994, true), "MCMXCIV");
+        assert_eq!(roman(4, false), "iv");
+        assert_eq!(alpha(1, false), "a");
+        assert_eq!(alpha(26, true), "Z");
+        assert_eq!(alpha(27, false), "aa");
+    }
+}

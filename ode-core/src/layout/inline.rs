@@ -1,0 +1,768 @@
+//! Paragraph layout: styled text → shaped pieces → lines of positioned glyph runs.
+//!
+//! Steps: the inline content is flattened into one string with style spans; each span
+//! is split into runs by font fallback (the first face that has the character); the
+//! string is cut at the line break opportunities of Unicode UAX #14; every piece of a
+//! word in one run is shaped (cached per face and text); lines are filled greedily and
+//! aligned or justified; finally pieces that share font, size and color are merged into
+//! one glyph run per line.
+
+use std::collections::BTreeSet;
+use std::ops::Range;
+use std::rc::Rc;
+
+use unicode_linebreak::{BreakOpportunity, linebreaks};
+
+use super::Ctx;
+use super::style::{BlockStyle, TextStyle, apply_inline};
+use crate::frame::{Glyph, Item, LineItem, LinkItem, LinkTarget, TextItem};
+use crate::geom::{Point, Rect};
+use crate::model::{Align, Baseline, FieldKind, Inline};
+use crate::path::JPath;
+use crate::text::FontId;
+use crate::text::shape::ShapedGlyph;
+
+/// How fields get their values.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum FieldMode {
+    /// Known values (headers and footers, laid out per page).
+    Exact { page: usize, count: usize },
+    /// Not known yet: reserve room for this many digits; the runs are filled in after
+    /// pagination.
+    Placeholder { digits: usize },
+}
+
+/// A styled range of the paragraph text.
+struct SpanInfo {
+    range: Range<usize>,
+    style: Rc<TextStyle>,
+    field: Option<FieldKind>,
+    /// Index of the inline it came from, for diagnostics.
+    source: Option<usize>,
+}
+
+/// A shaped piece: part of a word in one span and one font.
+#[derive(Clone)]
+struct Piece {
+    /// Byte range in the paragraph text that the glyphs cover.
+    range: Range<usize>,
+    span: usize,
+    font: FontId,
+    glyphs: Rc<[ShapedGlyph]>,
+    glyph_range: Range<usize>,
+    /// Effective size (after super/subscript scaling).
+    size: f32,
+    /// Upward baseline shift.
+    rise: f32,
+    width: f32,
+    /// Width of the whitespace at the piece's end.
+    trailing_ws: f32,
+    /// Whether the piece is only whitespace.
+    all_ws: bool,
+}
+
+#[derive(Clone)]
+struct Word {
+    pieces: Range<usize>,
+    width: f32,
+    trailing_ws: f32,
+    mandatory: bool,
+}
+
+/// A paragraph ready for line breaking at any width.
+pub(crate) struct Prepared {
+    text: String,
+    spans: Vec<SpanInfo>,
+    pieces: Vec<Piece>,
+    words: Vec<Word>,
+    base: Rc<TextStyle>,
+    base_font: FontId,
+}
+
+/// One laid-out line; item positions are relative to the line's top left.
+pub(crate) struct Line {
+    pub height: f32,
+    pub baseline: f32,
+    pub items: Vec<Item>,
+}
+
+impl Prepared {
+    /// The narrowest width without overflow (widest word) and the natural width.
+    pub fn measure(&self, style: &BlockStyle) -> (f32, f32) {
+        let mut min: f32 = 0.0;
+        let mut max: f32 = 0.0;
+        let mut line: f32 = 0.0;
+        for w in &self.words {
+            min = min.max(w.width - w.trailing_ws);
+            line += w.width;
+            if w.mandatory {
+                max = max.max(line - w.trailing_ws);
+                line = 0.0;
+            }
+        }
+        max = max.max(line);
+        let extra = style.left_indent + style.right_indent + style.first_line_indent.max(0.0);
+        (min + extra, max + extra)
+    }
+}
+
+fn is_ws(c: char) -> bool {
+    c == ' ' || c == '\u{3000}' || c == '\t'
+}
+
+fn is_break_char(c: char) -> bool {
+    matches!(
+        c,
+        '\n' | '\r' | '\u{2028}' | '\u{2029}' | '\u{b}' | '\u{c}' | '\u{85}'
+    )
+}
+
+impl Ctx<'_> {
+    /// Flattens, itemizes, segments and shapes a paragraph.
+    pub(crate) fn prepare(
+        &mut self,
+        text: Option<&str>,
+        content: &[Inline],
+        style: &BlockStyle,
+        fields: FieldMode,
+        path: &JPath,
+    ) -> Prepared {
+        let base = Rc::new(style.text.clone());
+        let mut out = String::new();
+        let mut spans: Vec<SpanInfo> = Vec::new();
+        let push = |out: &mut String,
+                    spans: &mut Vec<SpanInfo>,
+                    s: &str,
+                    style: Rc<TextStyle>,
+                    field,
+                    source| {
+            let start = out.len();
+            out.extend(s.chars().map(|c| if c == '\t' { ' ' } else { c }));
+            spans.push(SpanInfo {
+                range: start..out.len(),
+                style,
+                field,
+                source,
+            });
+        };
+        if let Some(t) = text {
+            push(&mut out, &mut spans, t, base.clone(), None, None);
+        }
+        for (i, inline) in content.iter().enumerate() {
+            match inline {
+                Inline::Text(t) => push(&mut out, &mut spans, t, base.clone(), None, Some(i)),
+                Inline::Span(s) => {
+                    let st = Rc::new(apply_inline(&self.sheet, &base, &s.style));
+                    push(&mut out, &mut spans, &s.text, st, None, Some(i));
+                }
+                Inline::Field(f) => {
+                    let st = Rc::new(apply_inline(&self.sheet, &base, &f.style));
+                    let value = match (f.field, fields) {
+                        (FieldKind::Title, _) => self.title.clone(),
+                        (FieldKind::PageNumber, FieldMode::Exact { page, .. }) => page.to_string(),
+                        (FieldKind::PageCount, FieldMode::Exact { count, .. }) => count.to_string(),
+                        (_, FieldMode::Placeholder { digits }) => "0".repeat(digits),
+                    };
+                    let kind = (f.field != FieldKind::Title
+                        && matches!(fields, FieldMode::Placeholder { .. }))
+                    .then_some(f.field);
+                    push(&mut out, &mut spans, &value, st, kind, Some(i));
+                }
+                Inline::LineBreak(_) => {
+                    push(&mut out, &mut spans, "\n", base.clone(), None, Some(i))
+                }
+            }
+        }
+        let base_font = self.font_for(&base, path);
+
+        // Runs: (range, span, font).
+        let mut runs: Vec<(Range<usize>, usize, FontId)> = Vec::new();
+        let mut missing: BTreeSet<(char, Option<usize>)> = BTreeSet::new();
+        for (si, span) in spans.iter().enumerate() {
+            let primary = self.font_for(&span.style, path);
+            let mut cur: Option<(usize, FontId)> = None;
+            for (off, c) in out[span.range.clone()].char_indices() {
+                let at = span.range.start + off;
+                let font = if c.is_whitespace() || c.is_control() || self.shaper.covers(primary, c)
+                {
+                    cur.map_or(primary, |(_, f)| {
+                        if c.is_whitespace() || c.is_control() {
+                            f
+                        } else {
+                            primary
+                        }
+                    })
+                } else {
+                    match self.fallback_for(c, &span.style) {
+                        Some(f) => f,
+                        None => {
+                            missing.insert((c, span.source));
+                            primary
+                        }
+                    }
+                };
+                match cur {
+                    Some((_, f)) if f == font => {}
+                    Some((start, f)) => {
+                        runs.push((start..at, si, f));
+                        cur = Some((at, font));
+                    }
+                    None => cur = Some((at, font)),
+                }
+            }
+            if let Some((start, f)) = cur {
+                runs.push((start..span.range.end, si, f));
+            }
+        }
+        for (c, source) in missing {
+            let p = match source {
+                Some(i) => format!("{}/content/{i}", path),
+                None => format!("{}/text", path),
+            };
+            self.warn(
+                p,
+                format!(
+                    "no font has a glyph for {:?} (U+{:04X}); it shows as a box",
+                    c, c as u32
+                ),
+            );
+        }
+
+        // Words at break opportunities, and their pieces.
+        let mut pieces: Vec<Piece> = Vec::new();
+        let mut words: Vec<Word> = Vec::new();
+        let mut run_idx = 0;
+        let mut word_start = 0;
+        for (brk, kind) in linebreaks(&out) {
+            if brk == 0 {
+                continue;
+            }
+            let first_piece = pieces.len();
+            while run_idx < runs.len() && runs[run_idx].0.start < brk {
+                let (range, si, font) = runs[run_idx].clone();
+                let start = range.start.max(word_start);
+                let end = range.end.min(brk);
+                if start < end {
+                    self.push_piece(&mut pieces, &out, start..end, si, font, &spans);
+                }
+                if range.end <= brk {
+                    run_idx += 1;
+                } else {
+                    break;
+                }
+            }
+            let (mut width, mut trailing) = (0.0, 0.0);
+            let mut in_trailing = true;
+            for p in pieces[first_piece..].iter().rev() {
+                width += p.width;
+                if in_trailing {
+                    trailing += p.trailing_ws;
+                    in_trailing = p.all_ws;
+                }
+            }
+            let ends_with_break = out[..brk].chars().next_back().is_some_and(is_break_char);
+            words.push(Word {
+                pieces: first_piece..pieces.len(),
+                width,
+                trailing_ws: trailing,
+                mandatory: kind == BreakOpportunity::Mandatory
+                    && (ends_with_break || brk < out.len()),
+            });
+            word_start = brk;
+        }
+        Prepared {
+            text: out,
+            spans,
+            pieces,
+            words,
+            base,
+            base_font,
+        }
+    }
+
+    fn push_piece(
+        &mut self,
+        pieces: &mut Vec<Piece>,
+        text: &str,
+        range: Range<usize>,
+        span: usize,
+        font: FontId,
+        spans: &[SpanInfo],
+    ) {
+        // Line break characters take no room and get no glyph.
+        let mut end = range.end;
+        while end > range.start && text[..end].chars().next_back().is_some_and(is_break_char) {
+            end -= text[..end].chars().next_back().map_or(1, char::len_utf8);
+        }
+        let range = range.start..end;
+        if range.is_empty() {
+            return;
+        }
+        let style = &spans[span].style;
+        let (size, rise) = match style.baseline {
+            None => (style.size, 0.0),
+            Some(Baseline::Super) => (style.size * 0.7, style.size * 0.33),
+            Some(Baseline::Sub) => (style.size * 0.7, -style.size * 0.15),
+        };
+        let s = &text[range.clone()];
+        let glyphs = self.shaper.shape(font, s);
+        let ls = style.letter_spacing;
+        let ws_start = s.len()
+            - s.chars()
+                .rev()
+                .take_while(|c| is_ws(*c))
+                .map(char::len_utf8)
+                .sum::<usize>();
+        let mut width = 0.0;
+        let mut trailing = 0.0;
+        for g in glyphs.iter() {
+            let adv = g.advance * size + ls;
+            width += adv;
+            if g.cluster as usize >= ws_start {
+                trailing += adv;
+            }
+        }
+        let n = glyphs.len();
+        pieces.push(Piece {
+            range,
+            span,
+            font,
+            glyphs,
+            glyph_range: 0..n,
+            size,
+            rise,
+            width,
+            trailing_ws: trailing,
+            all_ws: ws_start == 0,
+        });
+    }
+
+    /// Breaks a prepared paragraph into lines of at most `width`.
+    pub(crate) fn break_lines(
+        &mut self,
+        p: &Prepared,
+        style: &BlockStyle,
+        width: f32,
+    ) -> Vec<Line> {
+        let avail = |first: bool| {
+            (width
+                - style.left_indent
+                - style.right_indent
+                - if first { style.first_line_indent } else { 0.0 })
+            .max(1.0)
+        };
+        let mut words = p.words.clone();
+        let mut pieces = p.pieces.clone();
+        let mut lines: Vec<(Range<usize>, bool)> = Vec::new(); // words, ends with a mandatory break
+        let mut start = 0;
+        let mut w = 0.0;
+        let mut i = 0;
+        while i < words.len() {
+            let a = avail(lines.is_empty());
+            let word = &words[i];
+            if i > start && w + word.width - word.trailing_ws > a + 0.01 {
+                lines.push((start..i, false));
+                start = i;
+                w = 0.0;
+                continue;
+            }
+            if i == start && word.width - word.trailing_ws > a + 0.01 {
+                split_word(&mut words, &mut pieces, i, a);
+            }
+            let word = &words[i];
+            w += word.width;
+            if word.mandatory {
+                lines.push((start..i + 1, true));
+                start = i + 1;
+                w = 0.0;
+            }
+            i += 1;
+        }
+        if start < words.len() || lines.is_empty() {
+            lines.push((start..words.len(), true));
+        }
+
+        let n = lines.len();
+        let mut out = Vec::with_capacity(n);
+        for (li, (range, hard)) in lines.into_iter().enumerate() {
+            let first = li == 0;
+            let last = li + 1 == n || hard;
+            out.push(self.build_line(p, &words[range], &pieces, style, avail(first), first, last));
+        }
+        out
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn build_line(
+        &mut self,
+        p: &Prepared,
+        words: &[Word],
+        pieces: &[Piece],
+        style: &BlockStyle,
+        avail: f32,
+        first: bool,
+        last: bool,
+    ) -> Line {
+        // The glyphs of the line, with trailing whitespace of the last word dropped.
+        struct Slot<'p> {
+            piece: &'p Piece,
+            glyphs: Range<usize>,
+        }
+        let mut slots: Vec<Slot> = Vec::new();
+        let last_word = words.len().saturating_sub(1);
+        for (wi, w) in words.iter().enumerate() {
+            for pi in w.pieces.clone() {
+                let piece = &pieces[pi];
+                let mut gr = piece.glyph_range.clone();
+                if wi == last_word {
+                    let s = &p.text[piece.range.clone()];
+                    let ws_start = s.len()
+                        - s.chars()
+                            .rev()
+                            .take_while(|c| is_ws(*c))
+                            .map(char::len_utf8)
+                            .sum::<usize>();
+                    let text_start = piece.range.start - piece_offset(piece);
+                    while gr.end > gr.start
+                        && text_start + piece.glyphs[gr.end - 1].cluster as usize
+                            >= piece.range.start + ws_start
+                    {
+                        gr.end -= 1;
+                    }
+                }
+                slots.push(Slot { piece, glyphs: gr });
+            }
+        }
+        let natural: f32 = slots
+            .iter()
+            .map(|s| {
+                let ls = p.spans[s.piece.span].style.letter_spacing;
+                s.piece.glyphs[s.glyphs.clone()]
+                    .iter()
+                    .map(|g| g.advance * s.piece.size + ls)
+                    .sum::<f32>()
+            })
+            .sum();
+        let spaces: usize = slots
+            .iter()
+            .map(|s| {
+                let start = s.piece.range.start - piece_offset(s.piece);
+                s.piece.glyphs[s.glyphs.clone()]
+                    .iter()
+                    .filter(|g| p.text[start + g.cluster as usize..].starts_with(' '))
+                    .count()
+            })
+            .sum();
+        let slack = avail - natural;
+        let justify = style.align == Align::Justify && !last && spaces > 0 && slack > 0.0;
+        let extra = if justify { slack / spaces as f32 } else { 0.0 };
+        let mut x = style.left_indent + if first { style.first_line_indent } else { 0.0 };
+        x += match style.align {
+            Align::Right => slack.max(0.0),
+            Align::Center => (slack / 2.0).max(0.0),
+            _ => 0.0,
+        };
+
+        // Vertical metrics.
+        let mut above: f32 = 0.0;
+        let mut below: f32 = 0.0;
+        let mut metric = |font: FontId, size: f32, lh: f32, rise: f32| {
+            let f = self.shaper.book().face(font);
+            let half = (lh * size - (f.ascender + f.descender) * size) / 2.0;
+            above = above.max(f.ascender * size + half + rise);
+            below = below.max(f.descender * size + half - rise);
+        };
+        metric(p.base_font, p.base.size, p.base.line_height, 0.0);
+        for s in &slots {
+            let st = &p.spans[s.piece.span].style;
+            metric(s.piece.font, st.size, st.line_height, s.piece.rise);
+        }
+        let baseline = above;
+        let height = above + below;
+
+        // Glyph runs, decorations and links.
+        let mut items: Vec<Item> = Vec::new();
+        let mut decorations: Vec<Item> = Vec::new();
+        let mut links: Vec<(Rc<str>, f32, f32)> = Vec::new();
+        let mut run: Option<TextItem> = None;
+        let mut run_key: Option<(FontId, u32, usize, bool)> = None;
+        for s in &slots {
+            if s.glyphs.is_empty() {
+                continue;
+            }
+            let piece = s.piece;
+            let span = &p.spans[piece.span];
+            let st = &span.style;
+            let key = (
+                piece.font,
+                piece.size.to_bits(),
+                piece.span,
+                span.field.is_some(),
+            );
+            let same = run_key.is_some_and(|k| {
+                k.0 == key.0
+                    && k.1 == key.1
+                    && !key.3
+                    && !k.3
+                    && p.spans[k.2].style.color == st.color
+                    && {
+                        let r = run.as_ref().expect("run exists with key");
+                        (r.origin.y - (baseline - piece.rise)).abs() < 1e-3
+                    }
+            });
+            if !same {
+                if let Some(r) = run.take() {
+                    items.push(Item::Text(r));
+                }
+                run = Some(TextItem {
+                    origin: Point::new(x, baseline - piece.rise),
+                    font: piece.font,
+                    size: piece.size,
+                    color: st.color,
+                    glyphs: Vec::new(),
+                    text: String::new(),
+                    field: span.field,
+                });
+                run_key = Some(key);
+            }
+            let r = run.as_mut().expect("run was just set");
+            let piece_text_start = piece.range.start - piece_offset(piece);
+            let x0 = x;
+            for (gi, g) in piece.glyphs[s.glyphs.clone()].iter().enumerate() {
+                let abs = piece_text_start + g.cluster as usize;
+                let next = piece
+                    .glyphs
+                    .get(s.glyphs.start + gi + 1)
+                    .map_or(piece.range.end, |n| piece_text_start + n.cluster as usize)
+                    .max(abs);
+                let next = if next == abs {
+                    p.text[abs..]
+                        .chars()
+                        .next()
+                        .map_or(abs, |c| abs + c.len_utf8())
+                } else {
+                    next
+                };
+                let start = r.text.len() as u32;
+                r.text.push_str(&p.text[abs..next.min(p.text.len())]);
+                let mut adv = g.advance * piece.size + st.letter_spacing;
+                if justify && p.text[abs..].starts_with(' ') {
+                    adv += extra;
+                }
+                r.glyphs.push(Glyph {
+                    id: g.id,
+                    x_advance: adv,
+                    x_offset: g.dx * piece.size,
+                    y_offset: g.dy * piece.size,
+                    text_start: start,
+                    text_end: r.text.len() as u32,
+                });
+                x += adv;
+            }
+            let face = self.shaper.book().face(piece.font);
+            let y_base = baseline - piece.rise;
+            if st.underline {
+                let y = y_base - face.underline_position * piece.size;
+                push_deco(
+                    &mut decorations,
+                    x0,
+                    x,
+                    y,
+                    face.underline_thickness * piece.size,
+                    st.color,
+                );
+            }
+            if st.strike {
+                let y = y_base - face.strikeout_position * piece.size;
+                push_deco(
+                    &mut decorations,
+                    x0,
+                    x,
+                    y,
+                    face.underline_thickness * piece.size,
+                    st.color,
+                );
+            }
+            if let Some(link) = &st.link {
+                match links.last_mut() {
+                    Some((l, _, end)) if Rc::ptr_eq(l, link) || **l == **link => *end = x,
+                    _ => links.push((link.clone(), x0, x)),
+                }
+            }
+        }
+        if let Some(r) = run.take() {
+            items.push(Item::Text(r));
+        }
+        items.extend(decorations);
+        for (link, x0, x1) in links {
+            let target = match link.strip_prefix('#') {
+                Some(anchor) => LinkTarget::Anchor(anchor.to_string()),
+                None => LinkTarget::Url(link.to_string()),
+            };
+            items.push(Item::Link(LinkItem {
+                rect: Rect::new(x0, 0.0, x1 - x0, height),
+                target,
+            }));
+        }
+        Line {
+            height,
+            baseline,
+            items,
+        }
+    }
+
+    /// Lays out a paragraph at `width`.
+    pub(crate) fn paragraph_lines(
+        &mut self,
+        text: Option<&str>,
+        content: &[Inline],
+        style: &BlockStyle,
+        width: f32,
+        fields: FieldMode,
+        path: &JPath,
+    ) -> Vec<Line> {
+        let prepared = self.prepare(text, content, style, fields, path);
+        self.break_lines(&prepared, style, width)
+    }
+
+    /// Re-shapes a placeholder run with its real value, keeping its start.
+    pub(crate) fn fill_field(&mut self, item: &mut TextItem, value: &str) {
+        let glyphs = self.shaper.shape(item.font, value);
+        item.text = value.to_string();
+        item.glyphs = glyphs
+            .iter()
+            .enumerate()
+            .map(|(i, g)| Glyph {
+                id: g.id,
+                x_advance: g.advance * item.size,
+                x_offset: g.dx * item.size,
+                y_offset: g.dy * item.size,
+                text_start: g.cluster,
+                text_end: glyphs
+                    .get(i + 1)
+                    .map_or(value.len() as u32, |n| n.cluster.max(g.cluster + 1)),
+            })
+            .collect();
+        item.field = None;
+    }
+}
+
+/// Byte offset of a piece's first glyph's cluster within the shaped text, which is
+/// non-zero for the tail of a word split at an overlong line.
+fn piece_offset(p: &Piece) -> usize {
+    p.glyphs
+        .get(p.glyph_range.start)
+        .map_or(0, |g| g.cluster as usize)
+}
+
+fn push_deco(out: &mut Vec<Item>, x0: f32, x1: f32, y: f32, width: f32, color: crate::geom::Color) {
+    if let Some(Item::Line(l)) = out.last_mut()
+        && (l.from.y - y).abs() < 1e-3
+        && (l.to.x - x0).abs() < 1e-3
+        && l.color == color
+    {
+        l.to.x = x1;
+        return;
+    }
+    out.push(Item::Line(LineItem {
+        from: Point::new(x0, y),
+        to: Point::new(x1, y),
+        color,
+        width: width.max(0.25),
+    }));
+}
+
+/// Splits word `i`, wider than `avail`, into a head that fits and a tail.
+fn split_word(words: &mut Vec<Word>, pieces: &mut Vec<Piece>, i: usize, avail: f32) {
+    let word = words[i].clone();
+    let mut w = 0.0;
+    for pi in word.pieces.clone() {
+        let piece = pieces[pi].clone();
+        let per_glyph: Vec<f32> = {
+            let ls = if piece.glyph_range.is_empty() {
+                0.0
+            } else {
+                (piece.width
+                    - piece.glyphs[piece.glyph_range.clone()]
+                        .iter()
+                        .map(|g| g.advance * piece.size)
+                        .sum::<f32>())
+                    / piece.glyph_range.len() as f32
+            };
+            piece.glyphs[piece.glyph_range.clone()]
+                .iter()
+                .map(|g| g.advance * piece.size + ls)
+                .collect()
+        };
+        for (k, adv) in per_glyph.iter().enumerate() {
+            if w + adv > avail && (w > 0.0 || k > 0) {
+                // Split inside this piece at glyph k (never before the word's first glyph),
+                // at a cluster boundary.
+                let mut k = k;
+                let g0 = piece.glyph_range.start;
+                while k > 0 && piece.glyphs[g0 + k].cluster == piece.glyphs[g0 + k - 1].cluster {
+                    k -= 1;
+                }
+                if k == 0 {
+                    // Split before this piece.
+                    if pi == word.pieces.start {
+                        break;
+                    }
+                    let head = Word {
+                        pieces: word.pieces.start..pi,
+                        width: w,
+                        trailing_ws: 0.0,
+                        mandatory: false,
+                    };
+                    let tail = Word {
+                        pieces: pi..word.pieces.end,
+                        width: word.width - w,
+                        ..word.clone()
+                    };
+                    words[i] = head;
+                    words.insert(i + 1, tail);
+                    return;
+                }
+                let base = piece.glyphs[g0].cluster as usize;
+                let cut = piece.range.start + piece.glyphs[g0 + k].cluster as usize - base;
+                let head_w: f32 = per_glyph[..k].iter().sum();
+                let mut head = piece.clone();
+                head.glyph_range = g0..g0 + k;
+                head.range = piece.range.start..cut;
+                head.width = head_w;
+                head.trailing_ws = 0.0;
+                head.all_ws = false;
+                let mut tail = piece.clone();
+                tail.glyph_range = g0 + k..piece.glyph_range.end;
+                tail.range = cut..piece.range.end;
+                tail.width = piece.width - head_w;
+                pieces[pi] = head;
+                pieces.push(tail);
+                // The tail piece is appended; give the tail word its own piece list.
+                let tail_idx = pieces.len() - 1;
+                let mut tail_pieces: Vec<Piece> = vec![pieces[tail_idx].clone()];
+                for rest in pi + 1..word.pieces.end {
+                    tail_pieces.push(pieces[rest].clone());
+                }
+                pieces.truncate(tail_idx);
+                let start = pieces.len();
+                pieces.extend(tail_pieces);
+                let head_word = Word {
+                    pieces: word.pieces.start..pi + 1,
+                    width: w + head_w,
+                    trailing_ws: 0.0,
+                    mandatory: false,
+                };
+                let tail_word = Word {
+                    pieces: start..pieces.len(),
+                    width: word.width - w - head_w,
+                    ..word.clone()
+                };
+                words[i] = head_word;
+                words.insert(i + 1, tail_word);
+                return;
+            }
+            w += adv;
+        }
+    }
+}

@@ -1,0 +1,221 @@
+//! Layout: model → pages of positioned items.
+//!
+//! Blocks are first laid out at the text width into a flat list of [`flow::Fragment`]s
+//! (a paragraph line, a table row, an image), each knowing its height, the space above
+//! it, and whether a page may break after it (widows, orphans, headings kept with what
+//! follows, groups kept together). The paginator then fills pages with fragments,
+//! repeats table headers, splits rows taller than a page, and finally draws headers,
+//! footers, backgrounds and watermarks with the page count known.
+
+mod flow;
+mod inline;
+mod paginate;
+mod style;
+mod table;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::rc::Rc;
+
+use crate::diag::{Diagnostic, Diagnostics, Warned};
+use crate::frame::{ImageData, ImageFormat, PagedDocument};
+use crate::geom::Size;
+use crate::model::Document;
+use crate::resources::Resources;
+use crate::text::FontId;
+use crate::text::shape::Shaper;
+use style::{StyleSheet, TextStyle};
+
+/// Per-call layout settings.
+#[derive(Debug, Clone)]
+pub struct LayoutOptions {
+    /// A document with more pages is refused (a guard against runaway input).
+    pub max_pages: usize,
+}
+
+impl Default for LayoutOptions {
+    fn default() -> Self {
+        LayoutOptions { max_pages: 20_000 }
+    }
+}
+
+/// Lays out a document into pages.
+///
+/// # Errors
+/// Every problem that prevents output (a missing image, too many pages), together with
+/// the warnings met on the way.
+pub fn layout(
+    doc: &Document,
+    res: &dyn Resources,
+    options: &LayoutOptions,
+) -> Result<Warned<PagedDocument>, Diagnostics> {
+    let mut ctx = Ctx::new(doc, res);
+    let result = ctx.run(doc, options);
+    let diags = std::mem::take(&mut ctx.diags);
+    match result {
+        Some(paged) if !diags.iter().any(Diagnostic::is_error) => Ok(Warned {
+            output: paged,
+            warnings: diags,
+        }),
+        _ => Err(Diagnostics(diags)),
+    }
+}
+
+/// Shared state of one layout run.
+pub(crate) struct Ctx<'a> {
+    pub shaper: Shaper<'a>,
+    pub sheet: StyleSheet,
+    res: &'a dyn Resources,
+    pub diags: Vec<Diagnostic>,
+    pub title: String,
+    fonts: HashMap<(Rc<str>, u16, bool), FontId>,
+    fallbacks: HashMap<(char, u16, bool), Option<FontId>>,
+    warned: BTreeSet<String>,
+    pub images: Vec<ImageData>,
+    image_index: BTreeMap<String, usize>,
+    /// Nesting depth of lists, for marker kinds.
+    pub list_depth: usize,
+    /// Height of the body area, the tallest any fragment may be.
+    pub body_height: f32,
+}
+
+impl<'a> Ctx<'a> {
+    fn new(doc: &Document, res: &'a dyn Resources) -> Self {
+        Ctx {
+            shaper: Shaper::new(res.fonts()),
+            sheet: StyleSheet::new(doc),
+            res,
+            diags: Vec::new(),
+            title: doc.metadata.title.clone().unwrap_or_default(),
+            fonts: HashMap::new(),
+            fallbacks: HashMap::new(),
+            warned: BTreeSet::new(),
+            images: Vec::new(),
+            image_index: BTreeMap::new(),
+            list_depth: 0,
+            body_height: f32::INFINITY,
+        }
+    }
+
+    pub fn warn(&mut self, path: String, message: String) {
+        let key = format!("{path}\u{0}{message}");
+        if self.warned.insert(key) {
+            self.diags.push(Diagnostic::warning(path, message));
+        }
+    }
+
+    pub fn error(&mut self, path: String, message: String) {
+        self.diags.push(Diagnostic::error(path, message));
+    }
+
+    /// The face for a text style, warning once about unknown families.
+    pub fn font_for(&mut self, style: &TextStyle, path: &crate::path::JPath) -> FontId {
+        let key = (style.family.clone(), style.weight, style.italic);
+        if let Some(id) = self.fonts.get(&key) {
+            return *id;
+        }
+        let book = self.res.fonts();
+        let id = match book.select(&style.family, style.weight, style.italic) {
+            Some(id) => id,
+            None => {
+                let fallback = book.select("sans", style.weight, style.italic).or_else(|| {
+                    book.fallback_families()
+                        .first()
+                        .and_then(|f| book.select(f, style.weight, style.italic))
+                });
+                let families: Vec<&str> = book.families().collect();
+                let mut msg = format!("unknown font family \"{}\"", style.family);
+                if let Some(s) = crate::diag::suggest(&style.family, families.iter().copied()) {
+                    msg.push_str(&format!(" (did you mean \"{s}\"?)"));
+                }
+                msg.push_str("; using the default font");
+                self.warn(path.to_string(), msg);
+                fallback.unwrap_or(FontId(0))
+            }
+        };
+        self.fonts.insert(key, id);
+        id
+    }
+
+    /// The first face in fallback order with a glyph for `c`.
+    pub fn fallback_for(&mut self, c: char, style: &TextStyle) -> Option<FontId> {
+        let key = (c, style.weight, style.italic);
+        if let Some(hit) = self.fallbacks.get(&key) {
+            return *hit;
+        }
+        let book = self.res.fonts();
+        let found = book
+            .fallback_families()
+            .iter()
+            .filter_map(|fam| book.select(fam, style.weight, style.italic))
+            .find(|id| self.shaper.covers(*id, c));
+        self.fallbacks.insert(key, found);
+        found
+    }
+
+    /// Loads an image once, returning its index.
+    pub fn image(&mut self, src: &str, path: &crate::path::JPath) -> Option<usize> {
+        if let Some(i) = self.image_index.get(src) {
+            return Some(*i);
+        }
+        let bytes = match self.res.asset(src) {
+            Ok(b) => b,
+            Err(e) => {
+                self.error(path.key("src").to_string(), format!("image \"{src}\" {e}"));
+                return None;
+            }
+        };
+        let data = bytes.as_slice();
+        let sniff = |d: &[u8]| {
+            if d.starts_with(b"\x89PNG\r\n\x1a\n") {
+                Some(ImageFormat::Png)
+            } else if d.starts_with(&[0xFF, 0xD8, 0xFF]) {
+                Some(ImageFormat::Jpeg)
+            } else {
+                let head = String::from_utf8_lossy(&d[..d.len().min(1024)]).to_ascii_lowercase();
+                head.contains("<svg").then_some(ImageFormat::Svg)
+            }
+        };
+        let Some(format) = sniff(data) else {
+            self.error(
+                path.key("src").to_string(),
+                format!("image \"{src}\" is not a PNG, JPEG or SVG file"),
+            );
+            return None;
+        };
+        let size = match format {
+            ImageFormat::Png | ImageFormat::Jpeg => imagesize::blob_size(data)
+                .ok()
+                .map(|s| Size::new(s.width as f32, s.height as f32)),
+            ImageFormat::Svg => svg_size(data),
+        };
+        let Some(size) = size.filter(|s| {
+            s.width > 0.0 && s.height > 0.0 && s.width.is_finite() && s.height.is_finite()
+        }) else {
+            self.error(
+                path.key("src").to_string(),
+                format!("image \"{src}\" is damaged or has no size"),
+            );
+            return None;
+        };
+        let i = self.images.len();
+        self.images.push(ImageData {
+            key: src.to_string(),
+            bytes,
+            format,
+            size,
+        });
+        self.image_index.insert(src.to_string(), i);
+        Some(i)
+    }
+
+    fn run(&mut self, doc: &Document, options: &LayoutOptions) -> Option<PagedDocument> {
+        paginate::run(self, doc, options)
+    }
+}
+
+/// An SVG's size from its root element, checked by parsing it.
+fn svg_size(data: &[u8]) -> Option<Size> {
+    let opts = usvg::Options::default();
+    let tree = usvg::Tree::from_data(data, &opts).ok()?;
+    Some(Size::new(tree.size().width(), tree.size().height()))
+}

@@ -1,0 +1,692 @@
+//! Tables: grid placement with spans, column widths, rows as splittable fragments.
+
+use std::rc::Rc;
+
+use super::Ctx;
+use super::flow::{FragKind, Fragment, stack_height};
+use super::inline::FieldMode;
+use super::style::{BlockStyle, apply};
+use crate::frame::{Item, LineItem, RectItem};
+use crate::geom::{Color, Point, Rect};
+use crate::model::{
+    Align, BorderLines, Cell, CellSpec, Column, ColumnWidth, Edges, Row, Table, VAlign,
+};
+use crate::path::JPath;
+
+#[derive(Clone, Copy)]
+pub(crate) struct Pad {
+    top: f32,
+    right: f32,
+    bottom: f32,
+    left: f32,
+}
+
+impl From<Edges> for Pad {
+    fn from(e: Edges) -> Pad {
+        Pad {
+            top: e.top.0,
+            right: e.right.0,
+            bottom: e.bottom.0,
+            left: e.left.0,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub(crate) struct CellFrag {
+    x: f32,
+    width: f32,
+    /// Offset of the cell's top from the row group's top.
+    y: f32,
+    height: f32,
+    pad: Pad,
+    background: Option<Color>,
+    valign: VAlign,
+    content: Vec<Fragment>,
+}
+
+/// One row, or several rows joined by row spans.
+#[derive(Clone)]
+pub(crate) struct RowFrag {
+    cells: Vec<CellFrag>,
+    height: f32,
+    border: Option<(f32, Color, BorderLines)>,
+}
+
+impl RowFrag {
+    pub fn height(&self) -> f32 {
+        self.height
+    }
+
+    pub fn shift_x(&mut self, dx: f32) {
+        for c in &mut self.cells {
+            c.x += dx;
+        }
+    }
+
+    pub fn emit(&self, x0: f32, y0: f32, out: &mut Vec<Item>) {
+        for c in &self.cells {
+            if let Some(bg) = c.background {
+                out.push(Item::Rect(RectItem {
+                    rect: Rect::new(x0 + c.x, y0 + c.y, c.width, c.height),
+                    fill: Some(bg),
+                    stroke: None,
+                }));
+            }
+        }
+        for c in &self.cells {
+            let content_h = stack_height(&c.content);
+            let room = c.height - c.pad.top - c.pad.bottom;
+            let dy = match c.valign {
+                VAlign::Top => 0.0,
+                VAlign::Middle => ((room - content_h) / 2.0).max(0.0),
+                VAlign::Bottom => (room - content_h).max(0.0),
+            };
+            let mut y = y0 + c.y + c.pad.top + dy;
+            for (i, f) in c.content.iter().enumerate() {
+                if i > 0 {
+                    y += f.space_before;
+                }
+                f.emit(x0 + c.x + c.pad.left, y, out);
+                y += f.height;
+            }
+        }
+        if let Some((w, color, lines)) = self.border {
+            for c in &self.cells {
+                let r = Rect::new(x0 + c.x, y0 + c.y, c.width, c.height);
+                match lines {
+                    BorderLines::All => out.push(Item::Rect(RectItem {
+                        rect: r,
+                        fill: None,
+                        stroke: Some((color, w)),
+                    })),
+                    BorderLines::Horizontal => {
+                        for y in [r.y, r.bottom()] {
+                            out.push(Item::Line(LineItem {
+                                from: Point::new(r.x, y),
+                                to: Point::new(r.right(), y),
+                                color,
+                                width: w,
+                            }));
+                        }
+                    }
+                    BorderLines::None => {}
+                }
+            }
+        }
+    }
+
+    /// Splits the row so that the first part is at most `avail` tall. Returns `None`
+    /// when not even one line of any cell fits.
+    pub fn split(&self, avail: f32) -> Option<(RowFrag, RowFrag)> {
+        let mut head = self.clone();
+        let mut tail = self.clone();
+        let mut progress = false;
+        let mut rest_height: f32 = 0.0;
+        for (k, c) in self.cells.iter().enumerate() {
+            let start = c.y + c.pad.top;
+            let limit = avail - c.pad.bottom;
+            let mut y = start;
+            let mut n = 0;
+            for (i, f) in c.content.iter().enumerate() {
+                let gap = if i == 0 { 0.0 } else { f.space_before };
+                if y + gap + f.height > limit + 0.01 {
+                    break;
+                }
+                y += gap + f.height;
+                n += 1;
+            }
+            if n > 0 {
+                progress = true;
+            }
+            let (first, rest) = c.content.split_at(n);
+            head.cells[k].content = first.to_vec();
+            head.cells[k].height = (avail - c.y).max(0.0);
+            let mut rest = rest.to_vec();
+            if let Some(f) = rest.first_mut() {
+                f.space_before = 0.0;
+            }
+            let rest_h = stack_height(&rest) + c.pad.top + c.pad.bottom;
+            tail.cells[k].content = rest;
+            tail.cells[k].y = (c.y - avail).max(0.0);
+            let remaining_span = (c.y + c.height - avail).max(0.0);
+            tail.cells[k].height = remaining_span.max(rest_h);
+            rest_height = rest_height.max(tail.cells[k].y + tail.cells[k].height);
+        }
+        if !progress {
+            return None;
+        }
+        head.height = avail;
+        // Every cell spans the whole remainder so that borders and backgrounds line up.
+        for c in &mut tail.cells {
+            if c.y + c.height < rest_height {
+                c.height = rest_height - c.y;
+            }
+        }
+        tail.height = rest_height;
+        Some((head, tail))
+    }
+}
+
+struct Placed<'m> {
+    row: usize,
+    col: usize,
+    colspan: usize,
+    rowspan: usize,
+    cell: &'m Cell,
+    index: usize,
+}
+
+fn cells_of(row: &Row) -> (&[Cell], Option<Color>, bool) {
+    match row {
+        Row::Cells(c) => (c, None, false),
+        Row::Full(r) => (&r.cells, r.background, true),
+    }
+}
+
+impl Ctx<'_> {
+    pub(crate) fn table(
+        &mut self,
+        t: &Table,
+        style: &Rc<BlockStyle>,
+        width: f32,
+        fields: FieldMode,
+        path: &JPath,
+        out: &mut Vec<Fragment>,
+    ) {
+        let ncols = t.columns.len();
+        if ncols == 0 {
+            return;
+        }
+        let nrows = t.rows.len();
+        let rows_path = path.key("rows");
+
+        // Grid placement.
+        let mut occupied = vec![vec![false; ncols]; nrows];
+        let mut placed: Vec<Placed> = Vec::new();
+        for (r, row) in t.rows.iter().enumerate() {
+            let (cells, _, _) = cells_of(row);
+            let mut c = 0;
+            for (i, cell) in cells.iter().enumerate() {
+                while c < ncols && occupied[r][c] {
+                    c += 1;
+                }
+                if c >= ncols {
+                    self.error(
+                        rows_path.index(r).to_string(),
+                        format!("row {r} has more cells than the table's {ncols} columns (cell {i} has no column left)"),
+                    );
+                    break;
+                }
+                let (mut colspan, mut rowspan) = match cell {
+                    Cell::Full(s) => (
+                        s.colspan.unwrap_or(1) as usize,
+                        s.rowspan.unwrap_or(1) as usize,
+                    ),
+                    Cell::Text(_) => (1, 1),
+                };
+                let cell_path = || {
+                    let rp = rows_path.index(r);
+                    match row {
+                        Row::Full(_) => format!("{}/cells/{i}", rp),
+                        Row::Cells(_) => format!("{}/{i}", rp),
+                    }
+                };
+                let free = (c..ncols).take_while(|k| !occupied[r][*k]).count();
+                if colspan > free {
+                    self.warn(cell_path(), format!("colspan {colspan} reaches past the table's last column; reduced to {free}"));
+                    colspan = free;
+                }
+                if r + rowspan > nrows {
+                    self.warn(
+                        cell_path(),
+                        format!(
+                            "rowspan {rowspan} reaches past the table's last row; reduced to {}",
+                            nrows - r
+                        ),
+                    );
+                    rowspan = nrows - r;
+                }
+                if r < t.header_rows as usize && r + rowspan > t.header_rows as usize {
+                    self.warn(cell_path(), "a header cell cannot span into body rows; its rowspan ends with the header".into());
+                    rowspan = t.header_rows as usize - r;
+                }
+                for occ in occupied.iter_mut().skip(r).take(rowspan) {
+                    for slot in occ.iter_mut().skip(c).take(colspan) {
+                        *slot = true;
+                    }
+                }
+                placed.push(Placed {
+                    row: r,
+                    col: c,
+                    colspan,
+                    rowspan,
+                    cell,
+                    index: i,
+                });
+                c += colspan;
+            }
+        }
+
+        // Styles and padding.
+        let header_style = Rc::new(apply(style, &self.sheet_props("table_header")));
+        let default_pad = t.padding.map(Pad::from).unwrap_or(Pad {
+            top: 2.0,
+            right: 4.0,
+            bottom: 2.0,
+            left: 4.0,
+        });
+        let col_align: Vec<Option<Align>> = t
+            .columns
+            .iter()
+            .map(|c| match c {
+                Column::Full(s) => s.align,
+                Column::Width(_) => None,
+            })
+            .collect();
+        let cell_style = |ctx: &Ctx, p: &Placed| -> Rc<BlockStyle> {
+            let base = if p.row < t.header_rows as usize {
+                &header_style
+            } else {
+                style
+            };
+            let mut s = BlockStyle {
+                space_before: 0.0,
+                left_indent: 0.0,
+                right_indent: 0.0,
+                ..(**base).clone()
+            };
+            if let Some(a) = col_align[p.col] {
+                s.align = a;
+            }
+            let _ = ctx;
+            match p.cell {
+                Cell::Full(spec) if spec.props != Default::default() => {
+                    Rc::new(apply(&s, &spec.props))
+                }
+                _ => Rc::new(s),
+            }
+        };
+        let pad_of = |p: &Placed| match p.cell {
+            Cell::Full(CellSpec {
+                padding: Some(e), ..
+            }) => Pad::from(*e),
+            _ => default_pad,
+        };
+
+        // Column widths.
+        let avail = (width - style.left_indent - style.right_indent).max(1.0);
+        let widths_spec: Vec<ColumnWidth> = t
+            .columns
+            .iter()
+            .map(|c| match c {
+                Column::Width(w) => *w,
+                Column::Full(s) => s.width,
+            })
+            .collect();
+        let mut min = vec![0.0f32; ncols];
+        let mut max = vec![0.0f32; ncols];
+        if widths_spec.iter().any(|w| *w == ColumnWidth::Auto) {
+            for p in &placed {
+                if p.colspan != 1 || widths_spec[p.col] != ColumnWidth::Auto {
+                    continue;
+                }
+                let st = cell_style(self, p);
+                let pad = pad_of(p);
+                let (lo, hi) = self.measure_cell(p.cell, &st, fields, path);
+                min[p.col] = min[p.col].max(lo + pad.left + pad.right);
+                max[p.col] = max[p.col].max(hi + pad.left + pad.right);
+            }
+        }
+        let widths = column_widths(&widths_spec, &min, &max, avail);
+        let total: f32 = widths.iter().sum();
+        if total > avail + 0.5 {
+            self.warn(path.key("columns").to_string(), format!("columns need {total:.0}pt but only {avail:.0}pt are available; the table overflows"));
+        }
+        let mut xs = vec![style.left_indent];
+        for w in &widths {
+            xs.push(xs.last().copied().unwrap_or(0.0) + w);
+        }
+
+        // Cell content.
+        struct Laid {
+            frags: Vec<Fragment>,
+            height: f32,
+        }
+        let mut laid: Vec<Laid> = Vec::with_capacity(placed.len());
+        for p in &placed {
+            let st = cell_style(self, p);
+            let pad = pad_of(p);
+            let w = (xs[p.col + p.colspan] - xs[p.col] - pad.left - pad.right).max(1.0);
+            let rp = rows_path.index(p.row);
+            let row_is_obj = matches!(t.rows[p.row], Row::Full(_));
+            let cells_seg = rp.key("cells");
+            let cp = if row_is_obj {
+                cells_seg.index(p.index)
+            } else {
+                rp.index(p.index)
+            };
+            let mut frags = Vec::new();
+            match p.cell {
+                Cell::Text(s) => {
+                    let lines = self.paragraph_lines(Some(s), &[], &st, w, fields, &cp);
+                    frags.extend(lines.into_iter().map(|l| {
+                        let mut f = Fragment::items(l.height, l.items);
+                        f.baseline = Some(l.baseline);
+                        f
+                    }));
+                }
+                Cell::Full(spec) => {
+                    if let Some(text) = &spec.text {
+                        let lines = self.paragraph_lines(Some(text), &[], &st, w, fields, &cp);
+                        frags.extend(
+                            lines
+                                .into_iter()
+                                .map(|l| Fragment::items(l.height, l.items)),
+                        );
+                    } else {
+                        self.blocks(
+                            &spec.content,
+                            &st,
+                            w,
+                            fields,
+                            &cp.key("content"),
+                            &mut frags,
+                        );
+                    }
+                }
+            }
+            if let Some(f) = frags.first_mut() {
+                f.space_before = 0.0;
+            }
+            for f in &mut frags {
+                f.keep_with_next = false;
+            }
+            let height = stack_height(&frags) + pad.top + pad.bottom;
+            laid.push(Laid { frags, height });
+        }
+
+        // Row heights.
+        let mut heights = vec![0.0f32; nrows];
+        for (p, l) in placed.iter().zip(&laid) {
+            if p.rowspan == 1 {
+                heights[p.row] = heights[p.row].max(l.height);
+            }
+        }
+        for r in 0..nrows {
+            if heights[r] == 0.0 {
+                heights[r] =
+                    style.text.size * style.text.line_height + default_pad.top + default_pad.bottom;
+            }
+        }
+        for (p, l) in placed.iter().zip(&laid) {
+            if p.rowspan > 1 {
+                let have: f32 = heights[p.row..p.row + p.rowspan].iter().sum();
+                if l.height > have {
+                    heights[p.row + p.rowspan - 1] += l.height - have;
+                }
+            }
+        }
+
+        // Row groups joined by row spans.
+        let mut group_end = vec![0usize; nrows];
+        for r in 0..nrows {
+            group_end[r] = r + 1;
+        }
+        for p in &placed {
+            let end = p.row + p.rowspan;
+            for g in group_end.iter_mut().take(end).skip(p.row) {
+                *g = (*g).max(end);
+            }
+        }
+        let border = match &t.border {
+            Some(b) if b.width.map_or(0.5, |w| w.0) <= 0.0 => None,
+            Some(b) if b.lines == BorderLines::None => None,
+            Some(b) => Some((
+                b.width.map_or(0.5, |w| w.0),
+                b.color.unwrap_or(Color::BLACK),
+                b.lines,
+            )),
+            None => Some((0.5, Color::BLACK, BorderLines::All)),
+        };
+        let mut laid: Vec<Option<Laid>> = laid.into_iter().map(Some).collect();
+        let mut groups: Vec<Fragment> = Vec::new();
+        let mut r = 0;
+        while r < nrows {
+            let mut end = group_end[r];
+            let mut k = r;
+            while k < end {
+                end = end.max(group_end[k]);
+                k += 1;
+            }
+            let mut y_of = vec![0.0f32; end - r + 1];
+            for i in r..end {
+                y_of[i - r + 1] = y_of[i - r] + heights[i];
+            }
+            let mut cells = Vec::new();
+            for (pi, p) in placed.iter().enumerate() {
+                if p.row < r || p.row >= end {
+                    continue;
+                }
+                let l = laid[pi].take().expect("each cell is placed once");
+                let row_bg = cells_of(&t.rows[p.row]).1;
+                let header_bg = (p.row < t.header_rows as usize)
+                    .then_some(t.header_background)
+                    .flatten();
+                let background = match p.cell {
+                    Cell::Full(CellSpec {
+                        background: Some(bg),
+                        ..
+                    }) => Some(*bg),
+                    _ => row_bg.or(header_bg),
+                };
+                let valign = match p.cell {
+                    Cell::Full(CellSpec {
+                        valign: Some(v), ..
+                    }) => *v,
+                    _ => VAlign::Top,
+                };
+                cells.push(CellFrag {
+                    x: xs[p.col],
+                    width: xs[p.col + p.colspan] - xs[p.col],
+                    y: y_of[p.row - r],
+                    height: y_of[p.row - r + p.rowspan] - y_of[p.row - r],
+                    pad: pad_of(p),
+                    background,
+                    valign,
+                    content: l.frags,
+                });
+            }
+            let height = y_of[end - r];
+            let mut f = Fragment::items(height, vec![]);
+            f.kind = FragKind::Row(Box::new(RowFrag {
+                cells,
+                height,
+                border,
+            }));
+            f.keep_with_next = end <= t.header_rows as usize;
+            groups.push(f);
+            r = end;
+        }
+        let header_groups = groups.iter().take_while(|g| g.keep_with_next).count();
+        if header_groups > 0 && header_groups < groups.len() {
+            let header: Rc<Vec<Fragment>> = Rc::new(groups[..header_groups].to_vec());
+            for g in &mut groups[header_groups..] {
+                g.repeat_header = Some(header.clone());
+            }
+        }
+        out.extend(groups);
+    }
+
+    fn sheet_props(&self, name: &str) -> crate::model::StyleProps {
+        // The header row style contributes only what it sets on top of `default`.
+        let named = self.sheet.get(name);
+        let default = self.sheet.get("default");
+        let mut p = crate::model::StyleProps::default();
+        if named.text.weight != default.text.weight {
+            p.weight = Some(crate::model::Weight::Number(named.text.weight));
+        }
+        if named.text.italic != default.text.italic {
+            p.italic = Some(named.text.italic);
+        }
+        if named.text.color != default.text.color {
+            p.color = Some(named.text.color);
+        }
+        if named.text.size != default.text.size {
+            p.size = Some(crate::model::Length(named.text.size));
+        }
+        if *named.text.family != *default.text.family {
+            p.font = Some(named.text.family.to_string());
+        }
+        if named.align != default.align {
+            p.align = Some(named.align);
+        }
+        p
+    }
+
+    /// Narrowest and natural width of a cell's content.
+    fn measure_cell(
+        &mut self,
+        cell: &Cell,
+        style: &BlockStyle,
+        fields: FieldMode,
+        path: &JPath,
+    ) -> (f32, f32) {
+        let text = match cell {
+            Cell::Text(s) => Some(s.as_str()),
+            Cell::Full(spec) => spec.text.as_deref(),
+        };
+        if let Some(t) = text {
+            return self
+                .prepare(Some(t), &[], style, fields, path)
+                .measure(style);
+        }
+        let Cell::Full(spec) = cell else {
+            return (0.0, 0.0);
+        };
+        let mut lo: f32 = 0.0;
+        let mut hi: f32 = 0.0;
+        for b in &spec.content {
+            let (l, h) = match b {
+                crate::model::Block::Paragraph(p) => {
+                    let st = match &p.props.style {
+                        Some(n) => self.sheet.get(n),
+                        None => Rc::new(style.clone()),
+                    };
+                    let st = apply(&st, &p.props.props);
+                    self.prepare(p.text.as_deref(), &p.content, &st, fields, path)
+                        .measure(&st)
+                }
+                crate::model::Block::Heading(h) => {
+                    let st = apply(
+                        &self.sheet.get(&format!("heading{}", h.level)),
+                        &h.props.props,
+                    );
+                    self.prepare(h.text.as_deref(), &h.content, &st, fields, path)
+                        .measure(&st)
+                }
+                crate::model::Block::Image(img) => {
+                    let w = img.width.map_or(72.0, |w| w.0);
+                    (w, w)
+                }
+                // Lists and nested tables take what they are given.
+                _ => (36.0, 144.0),
+            };
+            lo = lo.max(l);
+            hi = hi.max(h);
+        }
+        (lo, hi)
+    }
+}
+
+/// Resolves column widths: fixed ones as given, auto ones between their narrowest and
+/// natural widths, and relative ones sharing what is left.
+fn column_widths(spec: &[ColumnWidth], min: &[f32], max: &[f32], avail: f32) -> Vec<f32> {
+    let fixed: f32 = spec
+        .iter()
+        .map(|w| {
+            if let ColumnWidth::Fixed(l) = w {
+                l.0
+            } else {
+                0.0
+            }
+        })
+        .sum();
+    let autos: Vec<usize> = (0..spec.len())
+        .filter(|i| spec[*i] == ColumnWidth::Auto)
+        .collect();
+    let fr_total: f32 = spec
+        .iter()
+        .map(|w| {
+            if let ColumnWidth::Relative(f) = w {
+                *f
+            } else {
+                0.0
+            }
+        })
+        .sum();
+    let left = (avail - fixed).max(0.0);
+    let min_sum: f32 = autos.iter().map(|i| min[*i]).sum();
+    let max_sum: f32 = autos.iter().map(|i| max[*i]).sum();
+    let mut out = vec![0.0; spec.len()];
+    // Auto columns get their natural width if it fits; otherwise their minimum plus a
+    // share of what is left, in proportion to how much more they would like.
+    let budget = if fr_total > 0.0 {
+        max_sum.min((left * 0.5).max(min_sum))
+    } else {
+        left
+    };
+    for &i in &autos {
+        out[i] = if max_sum <= budget {
+            max[i]
+        } else if budget <= min_sum {
+            min[i]
+        } else {
+            let t = (budget - min_sum) / (max_sum - min_sum).max(1e-3);
+            min[i] + (max[i] - min[i]) * t
+        };
+        out[i] = out[i].max(4.0);
+    }
+    let used: f32 = out.iter().sum();
+    let rest = (left - used).max(0.0);
+    for (i, w) in spec.iter().enumerate() {
+        match w {
+            ColumnWidth::Fixed(l) => out[i] = l.0,
+            ColumnWidth::Relative(f) => out[i] = rest * f / fr_total,
+            ColumnWidth::Auto => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Length;
+
+    #[test]
+    fn relative_columns_share_the_width_left_after_fixed_ones() {
+        let spec = [
+            ColumnWidth::Fixed(Length(100.0)),
+            ColumnWidth::Relative(1.0),
+            ColumnWidth::Relative(3.0),
+        ];
+        let w = column_widths(&spec, &[0.0; 3], &[0.0; 3], 500.0);
+        assert_eq!(w, vec![100.0, 100.0, 300.0]);
+    }
+
+    #[test]
+    fn auto_columns_take_their_natural_width_when_it_fits() {
+        let spec = [ColumnWidth::Auto, ColumnWidth::Auto];
+        let w = column_widths(&spec, &[10.0, 20.0], &[50.0, 80.0], 500.0);
+        assert_eq!(w, vec![50.0, 80.0]);
+    }
+
+    #[test]
+    fn auto_columns_shrink_toward_their_minimum_when_space_is_short() {
+        let spec = [ColumnWidth::Auto, ColumnWidth::Auto];
+        let w = column_widths(&spec, &[10.0, 10.0], &[110.0, 210.0], 120.0);
+        assert!((w.iter().sum::<f32>() - 120.0).abs() < 0.01, "{w:?}");
+        assert!(w[0] >= 10.0 && w[1] >= 10.0);
+    }
+}

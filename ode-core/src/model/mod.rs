@@ -1,0 +1,787 @@
+//! The ODE document model, version 1.
+//!
+//! A document is JSON with `"ode": 1` at its top. The Rust types here mirror the JSON
+//! exactly, shortcuts included (a table cell may be a plain string, a paragraph may have
+//! `text` instead of `content`), so that serializing a parsed document gives back an
+//! equivalent document and the JSON Schema from [`schema`] describes precisely what
+//! [`parse`] accepts.
+//!
+//! Parsing does not use serde's derive: [`decode`] walks the JSON tree itself so that it
+//! can report every problem at once, each with its JSON pointer and a suggestion.
+//!
+//! ```
+//! let doc = ode_core::model::parse(r#"{"ode": 1, "content": [{"type": "paragraph", "text": "Hi"}]}"#).unwrap();
+//! assert_eq!(doc.content.len(), 1);
+//! ```
+
+pub(crate) mod decode;
+mod units;
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+pub use units::{ColumnWidth, Edges, Length, PaperSize};
+
+use crate::diag::Diagnostics;
+pub use crate::geom::Color;
+
+/// The only model version this engine reads.
+pub const VERSION: u32 = 1;
+
+/// Parses a JSON document into the model, reporting every problem found.
+///
+/// # Errors
+/// Returns all syntax and structure errors, each with its JSON path (or line and column
+/// for syntax errors).
+pub fn parse(json: &str) -> Result<Document, Diagnostics> {
+    decode::parse(json)
+}
+
+/// Builds a document from an already parsed JSON value.
+///
+/// # Errors
+/// As [`parse`], minus syntax errors.
+pub fn from_value(value: &serde_json::Value) -> Result<Document, Diagnostics> {
+    decode::from_value(value)
+}
+
+/// The JSON Schema (draft 2020-12) of the document format.
+pub fn schema() -> serde_json::Value {
+    let schema = schemars::schema_for!(Document);
+    serde_json::to_value(schema).expect("a schema is always serializable")
+}
+
+/// A whole document.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(
+    title = "ODE document",
+    description = "An ODE document, model version 1"
+)]
+pub struct Document {
+    /// Model version; must be 1.
+    pub ode: u32,
+    /// Title, author and other document information.
+    #[serde(default, skip_serializing_if = "Metadata::is_empty")]
+    pub metadata: Metadata,
+    /// Paper size, orientation and margins.
+    #[serde(default)]
+    pub page: PageSetup,
+    /// Named styles. The built-in names (`default`, `heading1` … `heading6`, `code`,
+    /// `header`, `footer`, `table`, `list`) may be redefined.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub styles: BTreeMap<String, Style>,
+    /// Blocks repeated at the top of every page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header: Option<PageRegion>,
+    /// Blocks repeated at the bottom of every page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub footer: Option<PageRegion>,
+    /// Text drawn diagonally across every page, behind the content.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watermark: Option<Watermark>,
+    /// The body.
+    pub content: Vec<Block>,
+}
+
+/// Document information written into the output's metadata.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Metadata {
+    /// Title; also the value of the `title` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Author.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    /// Subject.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// Keywords.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keywords: Vec<String>,
+    /// BCP 47 language tag, such as `en` or `de-CH`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    /// Creation date, `YYYY-MM-DD` or `YYYY-MM-DDThh:mm:ssZ`. Output carries a date only
+    /// when the input gives one, so that rendering stays deterministic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created: Option<String>,
+}
+
+impl Metadata {
+    fn is_empty(&self) -> bool {
+        *self == Metadata::default()
+    }
+}
+
+/// Paper and margins.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PageSetup {
+    /// A paper name (`A3`, `A4`, `A5`, `Letter`, `Legal`) or `{"width", "height"}`.
+    #[serde(default)]
+    pub size: PaperSize,
+    /// `portrait` or `landscape`; landscape swaps width and height.
+    #[serde(default)]
+    pub orientation: Orientation,
+    /// Margins: one length for all sides, or `{"top", "right", "bottom", "left"}`.
+    #[serde(default = "default_margins")]
+    pub margins: Edges,
+    /// Page background color.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub background: Option<Color>,
+    /// Gap between the header's bottom and the top margin's edge (default 12pt).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_gap: Option<Length>,
+    /// Gap between the bottom margin's edge and the footer's top (default 12pt).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub footer_gap: Option<Length>,
+}
+
+fn default_margins() -> Edges {
+    Edges::uniform(Length(Pt::from_mm(20.0).0))
+}
+
+use crate::geom::Pt;
+
+impl Default for PageSetup {
+    fn default() -> Self {
+        PageSetup {
+            size: PaperSize::default(),
+            orientation: Orientation::Portrait,
+            margins: default_margins(),
+            background: None,
+            header_gap: None,
+            footer_gap: None,
+        }
+    }
+}
+
+/// Page orientation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Orientation {
+    /// Taller than wide.
+    #[default]
+    Portrait,
+    /// Wider than tall.
+    Landscape,
+}
+
+/// A header or footer.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PageRegion {
+    /// Blocks drawn on every page (fields such as `page_number` work here).
+    pub content: Vec<Block>,
+    /// Blocks drawn on the first page instead; `[]` leaves the first page blank there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_page: Option<Vec<Block>>,
+}
+
+/// A watermark.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Watermark {
+    /// The text.
+    pub text: String,
+    /// Color (default light gray).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<Color>,
+    /// Font size (default 72pt).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<Length>,
+    /// Angle in degrees, counter-clockwise (default 45).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub angle: Option<f32>,
+    /// Opacity from 0 to 1 (default 0.25).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opacity: Option<f32>,
+    /// Font family (default `sans`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub font: Option<String>,
+}
+
+/// A named style: properties, optionally inherited from a parent style.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Style {
+    /// The style this one inherits from (default: `default`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parent: Option<String>,
+    /// The properties this style sets.
+    #[serde(flatten)]
+    pub props: StyleProps,
+}
+
+/// Style properties. Each is optional; unset ones are inherited.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+pub struct StyleProps {
+    /// Font family: a family name, or `sans`, `serif`, `monospace`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub font: Option<String>,
+    /// Font size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<Length>,
+    /// `normal`, `bold`, or a number from 100 to 900.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<Weight>,
+    /// Italic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub italic: Option<bool>,
+    /// Text color.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<Color>,
+    /// Line height as a multiple of the font size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_height: Option<f32>,
+    /// Horizontal alignment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub align: Option<Align>,
+    /// Space above the block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub space_before: Option<Length>,
+    /// Space below the block.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub space_after: Option<Length>,
+    /// Indent of the first line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_line_indent: Option<Length>,
+    /// Indent of the whole block from the left.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub left_indent: Option<Length>,
+    /// Indent of the whole block from the right.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub right_indent: Option<Length>,
+    /// Extra space between letters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub letter_spacing: Option<Length>,
+    /// Keep this block on the same page as the next one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub keep_with_next: Option<bool>,
+    /// The least lines of a paragraph left alone at the top of a page (default 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub widows: Option<u32>,
+    /// The least lines of a paragraph left alone at the bottom of a page (default 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub orphans: Option<u32>,
+}
+
+/// Font weight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Weight {
+    /// `normal` (400) or `bold` (700).
+    Named(WeightName),
+    /// 100 to 900.
+    Number(u16),
+}
+
+impl Weight {
+    /// The numeric weight.
+    pub fn value(self) -> u16 {
+        match self {
+            Weight::Named(WeightName::Normal) => 400,
+            Weight::Named(WeightName::Bold) => 700,
+            Weight::Number(n) => n,
+        }
+    }
+}
+
+/// Named font weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum WeightName {
+    /// 400.
+    Normal,
+    /// 700.
+    Bold,
+}
+
+/// Horizontal alignment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Align {
+    /// Flush left.
+    Left,
+    /// Flush right.
+    Right,
+    /// Centered.
+    Center,
+    /// Flush on both sides (the last line flush left).
+    Justify,
+}
+
+/// Vertical alignment in a table cell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum VAlign {
+    /// At the top.
+    Top,
+    /// Centered.
+    Middle,
+    /// At the bottom.
+    Bottom,
+}
+
+/// What every block may carry: a named style, an anchor, and style properties of its own.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+pub struct BlockProps {
+    /// Named style (default depends on the block type).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<String>,
+    /// A name that links (`"link": "#name"`) can jump to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<String>,
+    /// Style properties that override the named style for this block.
+    #[serde(flatten)]
+    pub props: StyleProps,
+}
+
+/// A block of content.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Block {
+    /// A heading, level 1 to 6; it appears in the PDF outline.
+    Heading(Heading),
+    /// A paragraph of text.
+    Paragraph(Paragraph),
+    /// An ordered or unordered list.
+    List(List),
+    /// A table.
+    Table(Table),
+    /// A PNG, JPEG or SVG image.
+    Image(Image),
+    /// A horizontal line.
+    Rule(Rule),
+    /// Vertical space.
+    Spacer(Spacer),
+    /// Starts a new page.
+    PageBreak(PageBreak),
+    /// Blocks kept together on one page when they fit.
+    Group(Group),
+}
+
+/// A heading.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Heading {
+    /// 1 to 6.
+    pub level: u8,
+    /// Plain text (instead of `content`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Inline content.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub content: Vec<Inline>,
+    /// Whether it appears in the PDF outline (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outline: Option<bool>,
+    /// Style, anchor and properties.
+    #[serde(flatten)]
+    pub props: BlockProps,
+}
+
+/// A paragraph.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Paragraph {
+    /// Plain text (instead of `content`); `\n` breaks the line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Inline content.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub content: Vec<Inline>,
+    /// Style, anchor and properties.
+    #[serde(flatten)]
+    pub props: BlockProps,
+}
+
+/// A piece of inline content.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Inline {
+    /// Plain text in the paragraph's style.
+    Text(String),
+    /// Styled text.
+    Span(TextSpan),
+    /// A value filled in at layout: page number, page count or title.
+    Field(Field),
+    /// A line break.
+    LineBreak(LineBreak),
+}
+
+/// Styled text.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TextSpan {
+    /// The text.
+    pub text: String,
+    /// Its style.
+    #[serde(flatten)]
+    pub style: InlineStyle,
+}
+
+/// A field.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    /// Which value.
+    pub field: FieldKind,
+    /// Its style.
+    #[serde(flatten)]
+    pub style: InlineStyle,
+}
+
+/// A line break: `{"line_break": true}`.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LineBreak {
+    /// Always true.
+    pub line_break: bool,
+}
+
+/// Values a field can show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    /// The number of the page the field is on.
+    PageNumber,
+    /// The number of pages in the document.
+    PageCount,
+    /// The document title from the metadata.
+    Title,
+}
+
+/// Inline style properties.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+pub struct InlineStyle {
+    /// Named style whose font properties apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<String>,
+    /// Bold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bold: Option<bool>,
+    /// Italic.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub italic: Option<bool>,
+    /// Underlined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub underline: Option<bool>,
+    /// Struck through.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strike: Option<bool>,
+    /// Text color.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<Color>,
+    /// Font size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<Length>,
+    /// Font family.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub font: Option<String>,
+    /// Superscript or subscript.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<Baseline>,
+    /// Inline code: the `code` style (monospace).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<bool>,
+    /// A URL, or `#name` for an anchor in this document.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+}
+
+/// Baseline shift.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Baseline {
+    /// Raised and smaller.
+    Super,
+    /// Lowered and smaller.
+    Sub,
+}
+
+/// A list.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct List {
+    /// Numbered (true) or bulleted (false, the default).
+    #[serde(default)]
+    pub ordered: bool,
+    /// The first number of an ordered list (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<u32>,
+    /// Marker kind; the default depends on `ordered` and the nesting depth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marker: Option<ListMarker>,
+    /// The items: a string, or an array of blocks (which may hold nested lists).
+    pub items: Vec<ListItem>,
+    /// Style, anchor and properties.
+    #[serde(flatten)]
+    pub props: BlockProps,
+}
+
+/// A list item.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum ListItem {
+    /// A one-paragraph item.
+    Text(String),
+    /// Blocks.
+    Blocks(Vec<Block>),
+}
+
+/// List markers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ListMarker {
+    /// •
+    Disc,
+    /// ◦
+    Circle,
+    /// ▪
+    Square,
+    /// –
+    Dash,
+    /// 1. 2. 3.
+    Decimal,
+    /// a. b. c.
+    LowerAlpha,
+    /// A. B. C.
+    UpperAlpha,
+    /// i. ii. iii.
+    LowerRoman,
+    /// I. II. III.
+    UpperRoman,
+}
+
+/// A table.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Table {
+    /// Column widths: a length, `"2fr"` (a share of what is left) or `"auto"`, or
+    /// `{"width", "align"}`.
+    pub columns: Vec<Column>,
+    /// How many leading rows are headers, repeated at the top of every page.
+    #[serde(default)]
+    pub header_rows: u32,
+    /// The rows: an array of cells, or `{"cells", "background"}`.
+    pub rows: Vec<Row>,
+    /// Cell borders (default 0.5pt black, all lines).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub border: Option<Border>,
+    /// Cell padding (default 4pt left and right, 2pt top and bottom).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub padding: Option<Edges>,
+    /// Background of header rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub header_background: Option<Color>,
+    /// Style, anchor and properties (they apply to every cell).
+    #[serde(flatten)]
+    pub props: BlockProps,
+}
+
+/// A table column.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Column {
+    /// Only a width.
+    Width(ColumnWidth),
+    /// Width and alignment.
+    Full(ColumnSpec),
+}
+
+/// A column with its alignment.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ColumnSpec {
+    /// Width.
+    #[serde(default)]
+    pub width: ColumnWidth,
+    /// Alignment of the column's cells.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub align: Option<Align>,
+}
+
+/// A table row.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Row {
+    /// Only cells.
+    Cells(Vec<Cell>),
+    /// Cells and row properties.
+    Full(RowSpec),
+}
+
+/// A row with properties.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RowSpec {
+    /// The cells.
+    pub cells: Vec<Cell>,
+    /// Background of the row's cells.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub background: Option<Color>,
+}
+
+/// A table cell.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Cell {
+    /// A one-paragraph cell.
+    Text(String),
+    /// A cell with properties.
+    Full(CellSpec),
+}
+
+/// A cell with properties.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct CellSpec {
+    /// Plain text (instead of `content`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Blocks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub content: Vec<Block>,
+    /// Columns spanned (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub colspan: Option<u32>,
+    /// Rows spanned (default 1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rowspan: Option<u32>,
+    /// Background.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub background: Option<Color>,
+    /// Vertical alignment (default top).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valign: Option<VAlign>,
+    /// Padding, overriding the table's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub padding: Option<Edges>,
+    /// Style properties of the cell's text.
+    #[serde(flatten)]
+    pub props: StyleProps,
+}
+
+/// Table borders.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Border {
+    /// Line width (0 draws none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<Length>,
+    /// Line color.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub color: Option<Color>,
+    /// Which lines.
+    #[serde(default)]
+    pub lines: BorderLines,
+}
+
+/// Which table lines are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum BorderLines {
+    /// Every cell edge.
+    #[default]
+    All,
+    /// Only horizontal lines between rows and at the table's top and bottom.
+    Horizontal,
+    /// None.
+    None,
+}
+
+/// An image.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Image {
+    /// The asset key, resolved by the caller (the CLI reads it as a path relative to
+    /// the document).
+    pub src: String,
+    /// Width; with only one of width and height, the other follows the aspect ratio.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<Length>,
+    /// Height.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<Length>,
+    /// How the image fills a box whose ratio differs from its own (default `contain`).
+    #[serde(default)]
+    pub fit: Fit,
+    /// Alternative text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alt: Option<String>,
+    /// Style, anchor and properties (`align` places the image).
+    #[serde(flatten)]
+    pub props: BlockProps,
+}
+
+/// Image fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Fit {
+    /// Scaled to fit inside the box, keeping its ratio.
+    #[default]
+    Contain,
+    /// Scaled to cover the box, keeping its ratio, and clipped.
+    Cover,
+    /// Stretched to the box.
+    Fill,
+}
+
+/// A horizontal rule.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Rule {
+    /// Line thickness (default 0.5pt).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thickness: Option<Length>,
+    /// Line color (default the text color).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line_color: Option<Color>,
+    /// Style, anchor and properties.
+    #[serde(flatten)]
+    pub props: BlockProps,
+}
+
+/// Vertical space.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Spacer {
+    /// How much.
+    pub height: Length,
+}
+
+/// A page break.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PageBreak {}
+
+/// Blocks kept together.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Group {
+    /// Keep the blocks on one page when they fit on one (default true).
+    #[serde(default = "yes")]
+    pub keep_together: bool,
+    /// The blocks.
+    pub content: Vec<Block>,
+    /// Style, anchor and properties (inherited by the blocks).
+    #[serde(flatten)]
+    pub props: BlockProps,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Block {
+    /// The block's common properties, when it has them.
+    pub fn props(&self) -> Option<&BlockProps> {
+        match self {
+            Block::Heading(b) => Some(&b.props),
+            Block::Paragraph(b) => Some(&b.props),
+            Block::List(b) => Some(&b.props),
+            Block::Table(b) => Some(&b.props),
+            Block::Image(b) => Some(&b.props),
+            Block::Rule(b) => Some(&b.props),
+            Block::Group(b) => Some(&b.props),
+            Block::Spacer(_) | Block::PageBreak(_) => None,
+        }
+    }
+}

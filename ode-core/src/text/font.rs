@@ -1,0 +1,342 @@
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// Shared, immutable bytes (a font file, an image).
+#[derive(Clone)]
+pub struct Bytes(Arc<dyn AsRef<[u8]> + Send + Sync>);
+
+impl Bytes {
+    /// Wraps anything that can be viewed as bytes.
+    pub fn new(data: impl AsRef<[u8]> + Send + Sync + 'static) -> Self {
+        Bytes(Arc::new(data))
+    }
+
+    /// The bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        (*self.0).as_ref()
+    }
+
+    pub(crate) fn to_krilla(&self) -> krilla::Data {
+        krilla::Data::from(self.0.clone())
+    }
+}
+
+impl AsRef<[u8]> for Bytes {
+    fn as_ref(&self) -> &[u8] {
+        self.as_slice()
+    }
+}
+
+impl From<Vec<u8>> for Bytes {
+    fn from(v: Vec<u8>) -> Self {
+        Bytes::new(v)
+    }
+}
+
+impl From<&'static [u8]> for Bytes {
+    fn from(v: &'static [u8]) -> Self {
+        Bytes::new(v)
+    }
+}
+
+impl fmt::Debug for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Bytes({} bytes)", self.as_slice().len())
+    }
+}
+
+/// Index of a face in a [`FontBook`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct FontId(pub u16);
+
+/// Why font bytes were refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FontError {
+    /// The bytes are not a TrueType, OpenType or collection file.
+    Invalid,
+    /// The book already holds the most faces it can index.
+    TooMany,
+}
+
+impl fmt::Display for FontError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FontError::Invalid => f.write_str("not a TrueType or OpenType font (TTF, OTF or TTC)"),
+            FontError::TooMany => f.write_str("too many font faces"),
+        }
+    }
+}
+
+impl std::error::Error for FontError {}
+
+/// One face of a font file, with the metrics layout needs.
+#[derive(Debug, Clone)]
+pub struct FontFace {
+    pub(crate) data: Bytes,
+    pub(crate) index: u32,
+    /// Family name as the font states it.
+    pub family: String,
+    /// PostScript name, when the font has one.
+    pub postscript_name: Option<String>,
+    /// Weight, 100 to 900.
+    pub weight: u16,
+    /// Italic or oblique.
+    pub italic: bool,
+    pub(crate) units_per_em: f32,
+    /// Ascender, in em.
+    pub(crate) ascender: f32,
+    /// Descender, positive downwards, in em.
+    pub(crate) descender: f32,
+    pub(crate) underline_position: f32,
+    pub(crate) underline_thickness: f32,
+    pub(crate) strikeout_position: f32,
+    /// Bit i set: the face maps ASCII character i.
+    pub(crate) ascii: u128,
+}
+
+impl FontFace {
+    fn parse(data: Bytes, index: u32) -> Option<FontFace> {
+        let face = ttf_parser::Face::parse(data.as_slice(), index).ok()?;
+        let upem = f32::from(face.units_per_em());
+        let name = |id: u16| {
+            face.names()
+                .into_iter()
+                .filter(|n| n.name_id == id && n.is_unicode())
+                .find_map(|n| n.to_string())
+        };
+        let family = name(ttf_parser::name_id::TYPOGRAPHIC_FAMILY)
+            .or_else(|| name(ttf_parser::name_id::FAMILY))?;
+        let postscript_name = name(ttf_parser::name_id::POST_SCRIPT_NAME);
+        let mut ascii = 0u128;
+        for c in 0u8..128 {
+            if face.glyph_index(char::from(c)).is_some() {
+                ascii |= 1 << c;
+            }
+        }
+        let underline = face.underline_metrics();
+        let strike = face.strikeout_metrics();
+        Some(FontFace {
+            family,
+            postscript_name,
+            weight: face.weight().to_number(),
+            italic: face.is_italic() || face.is_oblique(),
+            units_per_em: upem,
+            ascender: f32::from(face.ascender()) / upem,
+            descender: -f32::from(face.descender()) / upem,
+            underline_position: underline.map_or(-0.1, |m| f32::from(m.position) / upem),
+            underline_thickness: underline.map_or(0.05, |m| f32::from(m.thickness) / upem),
+            strikeout_position: strike.map_or(0.3, |m| f32::from(m.position) / upem),
+            ascii,
+            index,
+            data,
+        })
+    }
+
+    /// Whether the face has a glyph for `c`.
+    pub(crate) fn covers(&self, c: char, face: &ttf_parser::Face) -> bool {
+        if c.is_ascii() {
+            return self.ascii & (1 << c as u32) != 0;
+        }
+        face.glyph_index(c).is_some()
+    }
+}
+
+/// All the font faces a render may use, and how family names map to them.
+///
+/// # Example
+/// ```
+/// let book = ode_core::text::FontBook::with_defaults();
+/// assert!(book.select("sans", 700, false).is_some());
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct FontBook {
+    faces: Vec<FontFace>,
+    /// Lowercase family name → face ids.
+    families: BTreeMap<String, Vec<FontId>>,
+    /// Generic names (`sans`, `serif`, `monospace`) → family name.
+    aliases: BTreeMap<String, String>,
+    /// Families tried, in order, for characters the requested family lacks.
+    fallbacks: Vec<String>,
+}
+
+#[cfg(feature = "embed-fonts")]
+const DEFAULT_FONTS: &[&[u8]] = &[
+    include_bytes!("../../fonts/DejaVuSans.ttf"),
+    include_bytes!("../../fonts/DejaVuSans-Bold.ttf"),
+    include_bytes!("../../fonts/DejaVuSans-Oblique.ttf"),
+    include_bytes!("../../fonts/DejaVuSans-BoldOblique.ttf"),
+    include_bytes!("../../fonts/DejaVuSerif.ttf"),
+    include_bytes!("../../fonts/DejaVuSerif-Bold.ttf"),
+    include_bytes!("../../fonts/DejaVuSerif-Italic.ttf"),
+    include_bytes!("../../fonts/DejaVuSerif-BoldItalic.ttf"),
+    include_bytes!("../../fonts/DejaVuSansMono.ttf"),
+    include_bytes!("../../fonts/DejaVuSansMono-Bold.ttf"),
+    include_bytes!("../../fonts/DejaVuSansMono-Oblique.ttf"),
+    include_bytes!("../../fonts/DejaVuSansMono-BoldOblique.ttf"),
+];
+
+impl FontBook {
+    /// An empty book. Generic names point at the DejaVu families, which must be added
+    /// for them to resolve.
+    pub fn new() -> Self {
+        let mut book = FontBook::default();
+        for (alias, family) in [
+            ("sans", "DejaVu Sans"),
+            ("sans-serif", "DejaVu Sans"),
+            ("serif", "DejaVu Serif"),
+            ("monospace", "DejaVu Sans Mono"),
+            ("mono", "DejaVu Sans Mono"),
+        ] {
+            book.aliases.insert(alias.into(), family.into());
+        }
+        book
+    }
+
+    /// A book with the built-in DejaVu Sans, Serif and Sans Mono families (regular,
+    /// bold, italic and bold italic), which cover Latin, Greek and Cyrillic.
+    #[cfg(feature = "embed-fonts")]
+    pub fn with_defaults() -> Self {
+        let mut book = FontBook::new();
+        for data in DEFAULT_FONTS {
+            book.add(Bytes::from(*data))
+                .expect("the built-in fonts parse");
+        }
+        book
+    }
+
+    /// Adds every face in a TTF, OTF or TTC file. Families added later are tried after
+    /// earlier ones when a character is missing from the requested family.
+    ///
+    /// # Errors
+    /// [`FontError::Invalid`] when the bytes hold no usable face.
+    pub fn add(&mut self, data: impl Into<Bytes>) -> Result<Vec<FontId>, FontError> {
+        let data = data.into();
+        let count = ttf_parser::fonts_in_collection(data.as_slice()).unwrap_or(1);
+        let mut ids = Vec::new();
+        for index in 0..count.min(256) {
+            let Some(face) = FontFace::parse(data.clone(), index) else {
+                continue;
+            };
+            let id = FontId(u16::try_from(self.faces.len()).map_err(|_| FontError::TooMany)?);
+            let key = face.family.to_lowercase();
+            if !self.families.contains_key(&key) {
+                self.fallbacks.push(key.clone());
+            }
+            self.families.entry(key).or_default().push(id);
+            self.faces.push(face);
+            ids.push(id);
+        }
+        if ids.is_empty() {
+            return Err(FontError::Invalid);
+        }
+        Ok(ids)
+    }
+
+    /// Points a generic name (such as `sans`) at a family.
+    pub fn set_alias(&mut self, alias: &str, family: &str) {
+        self.aliases
+            .insert(alias.to_lowercase(), family.to_string());
+    }
+
+    /// The face with this id.
+    pub fn face(&self, id: FontId) -> &FontFace {
+        &self.faces[usize::from(id.0)]
+    }
+
+    /// All faces.
+    pub fn faces(&self) -> &[FontFace] {
+        &self.faces
+    }
+
+    /// Family names, in fallback order.
+    pub fn families(&self) -> impl Iterator<Item = &str> {
+        self.faces
+            .iter()
+            .map(|f| f.family.as_str())
+            .scan(String::new(), |last, f| {
+                let new = *last != f;
+                *last = f.to_string();
+                Some(new.then_some(f))
+            })
+            .flatten()
+    }
+
+    /// Whether a family (or alias) resolves to at least one face.
+    pub fn has_family(&self, family: &str) -> bool {
+        self.family_faces(family).is_some()
+    }
+
+    fn family_faces(&self, family: &str) -> Option<&Vec<FontId>> {
+        let key = family.to_lowercase();
+        let key = match self.aliases.get(&key) {
+            Some(target) if !self.families.contains_key(&key) => target.to_lowercase(),
+            _ => key,
+        };
+        self.families.get(&key)
+    }
+
+    /// The face of `family` closest to the requested weight and style.
+    pub fn select(&self, family: &str, weight: u16, italic: bool) -> Option<FontId> {
+        let ids = self.family_faces(family)?;
+        ids.iter().copied().min_by_key(|id| {
+            let f = self.face(*id);
+            let style = if f.italic == italic { 0 } else { 10_000 };
+            // Prefer heavier faces for bold requests and lighter ones otherwise (CSS).
+            let diff = i32::from(f.weight) - i32::from(weight);
+            let weight_cost = if (weight >= 500) == (diff >= 0) {
+                diff.abs()
+            } else {
+                diff.abs() + 1000
+            };
+            style + weight_cost
+        })
+    }
+
+    /// The families tried for missing characters, in order.
+    pub(crate) fn fallback_families(&self) -> &[String] {
+        &self.fallbacks
+    }
+}
+
+#[cfg(all(test, feature = "embed-fonts"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn generic_names_resolve_to_the_built_in_families() {
+        let book = FontBook::with_defaults();
+        let sans = book.select("sans", 400, false).unwrap();
+        assert_eq!(book.face(sans).family, "DejaVu Sans");
+        let mono = book.select("monospace", 700, true).unwrap();
+        let f = book.face(mono);
+        assert_eq!(
+            (f.family.as_str(), f.weight, f.italic),
+            ("DejaVu Sans Mono", 700, true)
+        );
+    }
+
+    #[test]
+    fn a_missing_weight_picks_the_nearest_face() {
+        let book = FontBook::with_defaults();
+        let f = book.face(book.select("serif", 600, false).unwrap());
+        assert_eq!(f.weight, 700);
+        let f = book.face(book.select("serif", 300, false).unwrap());
+        assert_eq!(f.weight, 400);
+    }
+
+    #[test]
+    fn garbage_bytes_are_refused() {
+        let mut book = FontBook::new();
+        assert_eq!(book.add(vec![1u8, 2, 3]), Err(FontError::Invalid));
+    }
+
+    #[test]
+    fn unknown_families_do_not_resolve() {
+        assert!(
+            FontBook::with_defaults()
+                .select("Comic Sans", 400, false)
+                .is_none()
+        );
+    }
+}

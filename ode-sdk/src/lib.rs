@@ -1,0 +1,210 @@
+//! Embed ODE in a Rust program: render a document to PDF or SVG in one call, with the
+//! built-in fonts, fonts of your own, and images read from a folder.
+//!
+//! ```
+//! let json = r#"{"ode": 1, "content": [{"type": "paragraph", "text": "Hello from ODE"}]}"#;
+//! let pdf = ode_sdk::render_pdf(json).unwrap();
+//! assert!(pdf.starts_with(b"%PDF-"));
+//! ```
+//!
+//! With fonts and images:
+//!
+//! ```no_run
+//! use ode_sdk::{Format, Renderer};
+//! let renderer = Renderer::new()
+//!     .with_font_file("fonts/Inter-Regular.otf")?
+//!     .with_asset_dir("documents/");
+//! let rendered = renderer.render(&std::fs::read_to_string("documents/invoice.json")?, Format::Pdf)?;
+//! for warning in &rendered.warnings {
+//!     eprintln!("{warning}");
+//! }
+//! std::fs::write("invoice.pdf", rendered.output.into_bytes())?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod resources;
+
+use std::path::{Path, PathBuf};
+
+pub use ode_core;
+pub use ode_core::{Diagnostic, Diagnostics};
+pub use resources::DirResources;
+
+use ode_core::text::FontBook;
+
+/// Output formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// One PDF file.
+    Pdf,
+    /// One SVG document per page.
+    Svg,
+}
+
+/// What a render produced.
+#[derive(Debug, Clone)]
+pub enum Output {
+    /// PDF bytes.
+    Pdf(Vec<u8>),
+    /// SVG documents, one per page.
+    Svg(Vec<String>),
+}
+
+impl Output {
+    /// The PDF bytes, or the SVG pages joined by newlines.
+    pub fn into_bytes(self) -> Vec<u8> {
+        match self {
+            Output::Pdf(b) => b,
+            Output::Svg(pages) => pages.join("\n").into_bytes(),
+        }
+    }
+}
+
+/// A render's output and the warnings met on the way.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// The output.
+    pub output: Output,
+    /// Warnings (the output was produced regardless).
+    pub warnings: Vec<Diagnostic>,
+    /// Number of pages.
+    pub pages: usize,
+}
+
+/// Why a render failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RenderError {
+    /// The document has errors; each names its place.
+    #[error("{0}")]
+    Invalid(Diagnostics),
+    /// A font file could not be read or parsed.
+    #[error("font {path}: {message}")]
+    Font {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+impl RenderError {
+    /// Whether retrying could succeed (never for these: they are all about the input).
+    pub fn is_transient(&self) -> bool {
+        false
+    }
+}
+
+/// A reusable renderer: fonts parsed once, images read from a folder.
+#[derive(Debug, Clone)]
+pub struct Renderer {
+    resources: DirResources,
+}
+
+impl Default for Renderer {
+    fn default() -> Self {
+        Renderer::new()
+    }
+}
+
+impl Renderer {
+    /// The built-in fonts; images are not available until an asset folder is set.
+    pub fn new() -> Self {
+        Renderer {
+            resources: DirResources::new(FontBook::with_defaults(), None),
+        }
+    }
+
+    /// Adds a TTF, OTF or TTC file.
+    ///
+    /// # Errors
+    /// [`RenderError::Font`] when the file cannot be read or is not a font.
+    pub fn with_font_file(mut self, path: impl AsRef<Path>) -> Result<Self, RenderError> {
+        let path = path.as_ref();
+        let bytes = std::fs::read(path).map_err(|e| RenderError::Font {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        self.resources
+            .fonts_mut()
+            .add(bytes)
+            .map_err(|e| RenderError::Font {
+                path: path.to_path_buf(),
+                message: e.to_string(),
+            })?;
+        Ok(self)
+    }
+
+    /// Adds font bytes.
+    ///
+    /// # Errors
+    /// [`RenderError::Font`] when the bytes are not a font.
+    pub fn with_font_bytes(mut self, bytes: Vec<u8>) -> Result<Self, RenderError> {
+        self.resources
+            .fonts_mut()
+            .add(bytes)
+            .map_err(|e| RenderError::Font {
+                path: PathBuf::from("<bytes>"),
+                message: e.to_string(),
+            })?;
+        Ok(self)
+    }
+
+    /// Image `src` keys are read as paths relative to this folder (and may not leave it).
+    pub fn with_asset_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.resources.set_root(Some(dir.into()));
+        self
+    }
+
+    /// The fonts and assets this renderer uses.
+    pub fn resources(&self) -> &DirResources {
+        &self.resources
+    }
+
+    /// Renders a JSON document.
+    ///
+    /// # Errors
+    /// [`RenderError::Invalid`] with every problem found.
+    pub fn render(&self, json: &str, format: Format) -> Result<Rendered, RenderError> {
+        let warned = ode_core::compile(json, &self.resources).map_err(RenderError::Invalid)?;
+        let paged = warned.output;
+        let fonts = self.resources.fonts();
+        let output = match format {
+            Format::Pdf => Output::Pdf(
+                ode_core::export::pdf(&paged, fonts, &ode_core::export::PdfOptions::default())
+                    .map_err(RenderError::Invalid)?,
+            ),
+            Format::Svg => Output::Svg(ode_core::export::svg(
+                &paged,
+                fonts,
+                &ode_core::export::SvgOptions::default(),
+            )),
+        };
+        Ok(Rendered {
+            output,
+            warnings: warned.warnings,
+            pages: paged.pages.len(),
+        })
+    }
+
+    /// Checks a document without exporting it: every error and warning.
+    pub fn validate(&self, json: &str) -> Vec<Diagnostic> {
+        match ode_core::compile(json, &self.resources) {
+            Ok(w) => w.warnings,
+            Err(d) => d.0,
+        }
+    }
+}
+
+use ode_core::Resources as _;
+
+/// Renders a JSON document to PDF with the built-in fonts.
+///
+/// # Errors
+/// [`RenderError::Invalid`] with every problem found.
+pub fn render_pdf(json: &str) -> Result<Vec<u8>, RenderError> {
+    Ok(Renderer::new()
+        .render(json, Format::Pdf)?
+        .output
+        .into_bytes())
+}

@@ -1,0 +1,244 @@
+//! `ode`: render, validate and describe ODE documents.
+//!
+//! Exit codes: 0 success, 1 invalid input (diagnostics on stderr as
+//! `file: /json/path: message`), 2 wrong usage.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use ode_sdk::{Diagnostic, Format, Output, RenderError, Renderer};
+
+#[derive(Parser)]
+#[command(
+    name = "ode",
+    version,
+    about = "ODE, the Oxidized Document Engine: JSON documents to PDF and SVG"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Render a document to PDF or SVG.
+    Render {
+        /// The document (`-` reads standard input).
+        input: PathBuf,
+        /// Where to write (`-` writes standard output). SVG with several pages writes
+        /// NAME-1.svg, NAME-2.svg, … unless --page picks one.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Output format; by default the output's extension decides (PDF otherwise).
+        #[arg(short, long, value_enum)]
+        format: Option<FormatArg>,
+        /// A font file (TTF, OTF, TTC) to add; repeatable.
+        #[arg(long = "font", value_name = "PATH")]
+        fonts: Vec<PathBuf>,
+        /// With SVG: only this page (1-based).
+        #[arg(long)]
+        page: Option<usize>,
+        /// Print nothing but errors.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// Check a document: every error and warning, no output.
+    Validate {
+        /// The document (`-` reads standard input).
+        input: PathBuf,
+        /// A font file to add; repeatable.
+        #[arg(long = "font", value_name = "PATH")]
+        fonts: Vec<PathBuf>,
+    },
+    /// Print the JSON Schema of the document format.
+    Schema,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Pdf,
+    Svg,
+}
+
+/// A failure and its exit code.
+struct Failure(u8, String);
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure(code, msg)) => {
+            if !msg.is_empty() {
+                eprintln!("{msg}");
+            }
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn display_name(input: &Path) -> String {
+    if input == Path::new("-") {
+        "<stdin>".into()
+    } else {
+        input.display().to_string()
+    }
+}
+
+fn read_input(input: &Path) -> Result<String, Failure> {
+    let mut s = String::new();
+    if input == Path::new("-") {
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| Failure(1, format!("<stdin>: cannot read: {e}")))?;
+    } else {
+        s = std::fs::read_to_string(input)
+            .map_err(|e| Failure(1, format!("{}: cannot read: {e}", input.display())))?;
+    }
+    Ok(s)
+}
+
+fn renderer(input: &Path, fonts: &[PathBuf]) -> Result<Renderer, Failure> {
+    let dir = match input.parent() {
+        Some(p) if input != Path::new("-") && !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut r = Renderer::new().with_asset_dir(dir);
+    for f in fonts {
+        r = r.with_font_file(f).map_err(|e| Failure(1, e.to_string()))?;
+    }
+    Ok(r)
+}
+
+fn report(file: &str, diags: &[Diagnostic]) -> String {
+    diags
+        .iter()
+        .map(|d| format!("{file}: {d}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Schema => {
+            let schema = serde_json::to_string_pretty(&ode_sdk::ode_core::model::schema())
+                .expect("schema serializes");
+            println!("{schema}");
+            Ok(())
+        }
+        Command::Validate { input, fonts } => {
+            let json = read_input(&input)?;
+            let name = display_name(&input);
+            let diags = renderer(&input, &fonts)?.validate(&json);
+            if !diags.is_empty() {
+                eprintln!("{}", report(&name, &diags));
+            }
+            if diags.iter().any(Diagnostic::is_error) {
+                return Err(Failure(1, String::new()));
+            }
+            Ok(())
+        }
+        Command::Render {
+            input,
+            output,
+            format,
+            fonts,
+            page,
+            quiet,
+        } => {
+            let format = match format {
+                Some(FormatArg::Pdf) => Format::Pdf,
+                Some(FormatArg::Svg) => Format::Svg,
+                None if output
+                    .extension()
+                    .is_some_and(|e| e.eq_ignore_ascii_case("svg")) =>
+                {
+                    Format::Svg
+                }
+                None => Format::Pdf,
+            };
+            if page.is_some() && format != Format::Svg {
+                return Err(Failure(2, "error: --page goes with SVG output".into()));
+            }
+            let json = read_input(&input)?;
+            let name = display_name(&input);
+            let rendered = match renderer(&input, &fonts)?.render(&json, format) {
+                Ok(r) => r,
+                Err(RenderError::Invalid(d)) => return Err(Failure(1, report(&name, &d.0))),
+                Err(e) => return Err(Failure(1, format!("{name}: {e}"))),
+            };
+            if !quiet && !rendered.warnings.is_empty() {
+                eprintln!("{}", report(&name, &rendered.warnings));
+            }
+            let to_stdout = output == Path::new("-");
+            match rendered.output {
+                Output::Pdf(bytes) => write_out(&output, &bytes)?,
+                Output::Svg(pages) => {
+                    let n = pages.len();
+                    if let Some(p) = page {
+                        let Some(svg) = pages.get(p.wrapping_sub(1)) else {
+                            return Err(Failure(
+                                2,
+                                format!("error: --page {p} but the document has {n} pages"),
+                            ));
+                        };
+                        write_out(&output, svg.as_bytes())?;
+                    } else if n == 1 {
+                        write_out(&output, pages[0].as_bytes())?;
+                    } else if to_stdout {
+                        return Err(Failure(
+                            2,
+                            format!(
+                                "error: the document has {n} pages; pick one with --page to write SVG to standard output"
+                            ),
+                        ));
+                    } else {
+                        let stem = output
+                            .file_stem()
+                            .map(|s| s.to_string_lossy().into_owned())
+                            .unwrap_or_else(|| "page".into());
+                        let dir = output.parent().unwrap_or(Path::new(""));
+                        for (i, svg) in pages.iter().enumerate() {
+                            write_out(&dir.join(format!("{stem}-{}.svg", i + 1)), svg.as_bytes())?;
+                        }
+                    }
+                }
+            }
+            if !quiet && !to_stdout {
+                eprintln!(
+                    "{}: {} page{} written to {}",
+                    name,
+                    rendered.pages,
+                    if rendered.pages == 1 { "" } else { "s" },
+                    output.display()
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn write_out(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    if path == Path::new("-") {
+        let mut out = std::io::stdout().lock();
+        return out
+            .write_all(bytes)
+            .and_then(|_| out.flush())
+            .map_err(|e| Failure(1, format!("<stdout>: {e}")));
+    }
+    // Write beside the target, then rename, so a failed render never leaves half a file
+    // over a good one.
+    let tmp = path.with_extension(format!(
+        "{}.tmp",
+        path.extension()
+            .map(|e| e.to_string_lossy())
+            .unwrap_or_default()
+    ));
+    std::fs::write(&tmp, bytes)
+        .and_then(|_| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            Failure(1, format!("{}: cannot write: {e}", path.display()))
+        })
+}
