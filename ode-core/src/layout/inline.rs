@@ -677,6 +677,7 @@ fn split_word(words: &mut Vec<Word>, pieces: &mut Vec<Piece>, i: usize, avail: f
     let word = words[i].clone();
     let mut w = 0.0;
     for pi in word.pieces.clone() {
+        let before = w;
         let piece = pieces[pi].clone();
         let per_glyph: Vec<f32> = {
             let ls = if piece.glyph_range.is_empty() {
@@ -710,13 +711,13 @@ fn split_word(words: &mut Vec<Word>, pieces: &mut Vec<Piece>, i: usize, avail: f
                     }
                     let head = Word {
                         pieces: word.pieces.start..pi,
-                        width: w,
+                        width: before,
                         trailing_ws: 0.0,
                         mandatory: false,
                     };
                     let tail = Word {
                         pieces: pi..word.pieces.end,
-                        width: word.width - w,
+                        width: word.width - before,
                         ..word.clone()
                     };
                     words[i] = head;
@@ -749,13 +750,13 @@ fn split_word(words: &mut Vec<Word>, pieces: &mut Vec<Piece>, i: usize, avail: f
                 pieces.extend(tail_pieces);
                 let head_word = Word {
                     pieces: word.pieces.start..pi + 1,
-                    width: w + head_w,
+                    width: before + head_w,
                     trailing_ws: 0.0,
                     mandatory: false,
                 };
                 let tail_word = Word {
                     pieces: start..pieces.len(),
-                    width: word.width - w - head_w,
+                    width: word.width - before - head_w,
                     ..word.clone()
                 };
                 words[i] = head_word;

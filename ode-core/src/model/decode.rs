@@ -100,7 +100,7 @@ pub(crate) fn parse(json: &str) -> Result<Document, Diagnostics> {
 pub(crate) fn from_value(value: &Value) -> Result<Document, Diagnostics> {
     let mut d = Dec::default();
     let doc = d.document(value, &JPath::Root);
-    d.check_references(doc.as_ref());
+    d.check_references();
     match doc {
         Some(doc) if !d.diags.iter().any(Diagnostic::is_error) => Ok(doc),
         _ => Err(Diagnostics(d.diags)),
@@ -112,6 +112,8 @@ struct Dec {
     diags: Vec<Diagnostic>,
     /// Style names used, with where.
     style_refs: Vec<(String, String)>,
+    /// Style names the document defines.
+    style_names: BTreeSet<String>,
     /// Anchors defined, with where.
     anchors: BTreeMap<String, String>,
     /// Internal links, with where.
@@ -558,6 +560,7 @@ impl Dec {
                     .push((parent.clone(), sp.key("parent").to_string()));
             }
             let props = self.style_props(o, &sp);
+            self.style_names.insert(name.clone());
             out.insert(name.clone(), Style { parent, props });
         }
         // Parent cycles.
@@ -1199,10 +1202,9 @@ impl Dec {
         }
     }
 
-    fn check_references(&mut self, doc: Option<&Document>) {
-        let defined: BTreeSet<&str> = doc
-            .map(|d| d.styles.keys().map(String::as_str).collect())
-            .unwrap_or_default();
+    fn check_references(&mut self) {
+        let names = std::mem::take(&mut self.style_names);
+        let defined: BTreeSet<&str> = names.iter().map(String::as_str).collect();
         let refs = std::mem::take(&mut self.style_refs);
         for (name, at) in &refs {
             if defined.contains(name.as_str()) || BUILTIN_STYLES.contains(&name.as_str()) {
