@@ -247,10 +247,6 @@ impl Ctx<'_> {
                     );
                     rowspan = nrows - r;
                 }
-                if r < t.header_rows as usize && r + rowspan > t.header_rows as usize {
-                    self.warn(cell_path(), "a header cell cannot span into body rows; its rowspan ends with the header".into());
-                    rowspan = t.header_rows as usize - r;
-                }
                 for occ in occupied.iter_mut().skip(r).take(rowspan) {
                     for slot in occ.iter_mut().skip(c).take(colspan) {
                         *slot = true;
@@ -266,6 +262,21 @@ impl Ctx<'_> {
                 });
                 c += colspan;
             }
+        }
+
+        // Header rows, extended to cover row spans that start in them.
+        let mut header_end = t.header_rows as usize;
+        loop {
+            let end = placed
+                .iter()
+                .filter(|p| p.row < header_end)
+                .map(|p| p.row + p.rowspan)
+                .max()
+                .unwrap_or(0);
+            if end <= header_end {
+                break;
+            }
+            header_end = end;
         }
 
         // Styles and padding.
@@ -285,7 +296,7 @@ impl Ctx<'_> {
             })
             .collect();
         let cell_style = |ctx: &Ctx, p: &Placed| -> Rc<BlockStyle> {
-            let base = if p.row < t.header_rows as usize {
+            let base = if p.row < header_end {
                 &header_style
             } else {
                 style
@@ -470,7 +481,7 @@ impl Ctx<'_> {
                 }
                 let l = laid[pi].take().expect("each cell is placed once");
                 let row_bg = cells_of(&t.rows[p.row]).1;
-                let header_bg = (p.row < t.header_rows as usize)
+                let header_bg = (p.row < header_end)
                     .then_some(t.header_background)
                     .flatten();
                 let background = match p.cell {
@@ -504,7 +515,7 @@ impl Ctx<'_> {
                 height,
                 border,
             }));
-            f.keep_with_next = end <= t.header_rows as usize;
+            f.keep_with_next = end <= header_end;
             groups.push(f);
             r = end;
         }
