@@ -575,3 +575,22 @@ fn a_watermark_and_background_are_drawn_behind_the_content() {
         matches!(&items[1], Item::Group(g) if matches!(&g.items[0], Item::Text(t) if t.text == "DRAFT"))
     );
 }
+
+#[test]
+fn a_hyphenated_compound_may_break_after_its_hyphens() {
+    let json = doc(&format!(
+        r#"{{"type": "paragraph", "text": "{}"}}"#,
+        ["state-of-the-art"; 40].join(" ")
+    ));
+    let out = compile(&json).output;
+    let lines: Vec<String> = runs(&out, 0).into_iter().map(|r| r.2).collect();
+    assert!(lines.iter().any(|l| l.ends_with('-')), "{lines:?}");
+    assert_eq!(
+        lines
+            .concat()
+            .replace(' ', "")
+            .matches("state-of-the-art")
+            .count(),
+        40
+    );
+}
