@@ -1,0 +1,374 @@
+//! The `ode` binary, used the way people use it: on the example documents, checked with
+//! the PDF tools a reader would use (poppler's pdftotext/pdffonts/pdfinfo and qpdf).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn ode() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_ode"))
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn tmp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("ode-cli-tests-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn tool(name: &str, args: &[&str]) -> Output {
+    Command::new(name)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{name} is needed by this test (poppler-utils, qpdf): {e}"))
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn render(input: &Path, output: &Path) -> Output {
+    let o = ode()
+        .arg("render")
+        .arg(input)
+        .arg("-o")
+        .arg(output)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "ode render {} failed: {}",
+        input.display(),
+        stderr(&o)
+    );
+    o
+}
+
+/// Checks what every PDF we write must satisfy; returns its text.
+fn check_pdf(pdf: &Path) -> (String, usize) {
+    let p = pdf.to_str().unwrap();
+    let check = tool("qpdf", &["--check", p]);
+    assert!(
+        check.status.success(),
+        "qpdf --check {p}: {}{}",
+        stdout(&check),
+        stderr(&check)
+    );
+    let fonts = stdout(&tool("pdffonts", &[p]));
+    let rows: Vec<&str> = fonts.lines().skip(2).collect();
+    assert!(!rows.is_empty(), "no fonts in {p}");
+    for row in rows {
+        let cols: Vec<&str> = row.split_whitespace().collect();
+        // name type... emb sub uni object ID
+        let n = cols.len();
+        assert_eq!(
+            &cols[n - 5..n - 2],
+            &["yes", "yes", "yes"],
+            "font not embedded, subset and mapped: {row}"
+        );
+        assert!(cols[0].contains('+'), "subset fonts carry a tag: {row}");
+    }
+    let info = stdout(&tool("pdfinfo", &[p]));
+    let pages: usize = info
+        .lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .map(|v| v.trim().parse().unwrap())
+        .expect("pdfinfo reports pages");
+    let text = stdout(&tool("pdftotext", &["-layout", p, "-"]));
+    (text, pages)
+}
+
+fn in_order(text: &str, phrases: &[&str]) {
+    let mut at = 0;
+    for p in phrases {
+        match text[at..].find(p) {
+            Some(i) => at += i + p.len(),
+            None => panic!("{p:?} not found after byte {at} in:\n{text}"),
+        }
+    }
+}
+
+#[test]
+fn the_invoice_example_renders_to_one_valid_page() {
+    let out = tmp("invoice.pdf");
+    render(&repo().join("examples/invoice.json"), &out);
+    let (text, pages) = check_pdf(&out);
+    assert_eq!(pages, 1);
+    in_order(
+        &text,
+        &[
+            "INVOICE",
+            "INV-2024-0042",
+            "Description",
+            "Total",
+            "Thank you for your business",
+        ],
+    );
+    let info = stdout(&tool("pdfinfo", &[out.to_str().unwrap()]));
+    assert!(info.contains("Title:"), "{info}");
+    assert!(
+        info.contains("CreationDate:"),
+        "the example gives a date: {info}"
+    );
+}
+
+#[test]
+fn the_report_example_has_an_outline_links_and_page_x_of_y() {
+    let out = tmp("report.pdf");
+    render(&repo().join("examples/report.json"), &out);
+    let (text, pages) = check_pdf(&out);
+    assert!((15..=30).contains(&pages), "{pages} pages");
+    assert!(text.contains(&format!("Page 2 of {pages}")), "footer");
+    assert!(
+        text.contains(&format!("Page {pages} of {pages}")),
+        "footer on the last page"
+    );
+    // Outline and links, read from an uncompressed copy.
+    let qdf = tmp("report-qdf.pdf");
+    let o = tool(
+        "qpdf",
+        &[
+            "--qdf",
+            "--object-streams=disable",
+            out.to_str().unwrap(),
+            qdf.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let raw = String::from_utf8_lossy(&std::fs::read(&qdf).unwrap()).into_owned();
+    assert!(raw.contains("/Outlines"), "outline present");
+    assert!(
+        raw.matches("/Title (").count() + raw.matches("/Title <").count() >= 6,
+        "outline entries"
+    );
+    let links: Vec<&str> = raw
+        .split("endobj")
+        .filter(|o| o.contains("/Subtype /Link"))
+        .collect();
+    assert!(links.iter().any(|o| o.contains("/URI (http")), "a URL link");
+    assert!(
+        links.iter().any(|o| o.contains("/Dest ")),
+        "an internal link"
+    );
+}
+
+#[test]
+fn the_showcase_example_renders_every_feature_without_errors() {
+    let out = tmp("showcase.pdf");
+    let o = render(&repo().join("examples/showcase.json"), &out);
+    let (text, pages) = check_pdf(&out);
+    assert!(pages >= 3, "{pages}");
+    assert!(
+        text.contains("Ελληνικά") || text.contains("Ελλην"),
+        "Greek text extracts"
+    );
+    let warnings = stderr(&o);
+    assert!(!warnings.contains("error"), "{warnings}");
+}
+
+#[test]
+fn rendering_twice_gives_identical_bytes() {
+    let (a, b) = (tmp("det-a.pdf"), tmp("det-b.pdf"));
+    render(&repo().join("examples/report.json"), &a);
+    render(&repo().join("examples/report.json"), &b);
+    assert!(std::fs::read(a).unwrap() == std::fs::read(b).unwrap());
+}
+
+#[test]
+fn invalid_input_exits_1_with_path_and_suggestion() {
+    let doc = tmp("bad.json");
+    std::fs::write(
+        &doc,
+        r#"{"ode": 1, "content": [{"type": "table", "columns": [100, 100], "rows": [{"cells": ["a", {"text": "b", "colspn": 2}]}]}, {"type": "paragraph", "txt": "x"}]}"#,
+    )
+    .unwrap();
+    for cmd in ["validate", "render"] {
+        let mut c = ode();
+        c.arg(cmd).arg(&doc);
+        if cmd == "render" {
+            c.arg("-o").arg(tmp("bad.pdf"));
+        }
+        let o = c.output().unwrap();
+        assert_eq!(o.status.code(), Some(1), "{cmd}");
+        let err = stderr(&o);
+        let name = doc.display().to_string();
+        assert!(err.contains(&format!(r#"{name}: /content/0/rows/0/cells/1: unknown field "colspn", did you mean "colspan"?"#)), "{err}");
+        assert!(
+            err.contains(&format!(
+                r#"{name}: /content/1: unknown field "txt", did you mean "text"?"#
+            )),
+            "{err}"
+        );
+    }
+    assert!(!tmp("bad.pdf").exists());
+}
+
+#[test]
+fn a_failed_render_leaves_an_existing_output_untouched() {
+    let out = tmp("keep.pdf");
+    std::fs::write(&out, b"previous").unwrap();
+    let doc = tmp("missing-image.json");
+    std::fs::write(
+        &doc,
+        r#"{"ode": 1, "content": [{"type": "image", "src": "nowhere.png"}]}"#,
+    )
+    .unwrap();
+    let o = ode()
+        .arg("render")
+        .arg(&doc)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(r#"/content/0/src: image "nowhere.png" not found"#),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), b"previous");
+}
+
+#[test]
+fn wrong_usage_exits_2() {
+    assert_eq!(ode().arg("render").output().unwrap().status.code(), Some(2));
+    assert_eq!(
+        ode()
+            .args(["render", "x.json", "-o", "y.pdf", "--bogus"])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(2)
+    );
+    let doc = tmp("two-pages.json");
+    std::fs::write(&doc, r#"{"ode": 1, "content": [{"type": "paragraph", "text": "a"}, {"type": "page_break"}, {"type": "paragraph", "text": "b"}]}"#)
+        .unwrap();
+    let o = ode()
+        .arg("render")
+        .arg(&doc)
+        .args(["-o", "-", "--format", "svg"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+}
+
+#[test]
+fn stdin_to_stdout_works_for_pdf() {
+    let mut child = ode()
+        .args(["render", "-", "-o", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(br#"{"ode": 1, "content": [{"type": "paragraph", "text": "piped through"}]}"#)
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(o.stdout.starts_with(b"%PDF-"));
+    let pdf = tmp("piped.pdf");
+    std::fs::write(&pdf, &o.stdout).unwrap();
+    assert!(check_pdf(&pdf).0.contains("piped through"));
+}
+
+#[test]
+fn svg_output_writes_one_file_per_page() {
+    let doc = tmp("svg-pages.json");
+    std::fs::write(&doc, r#"{"ode": 1, "content": [{"type": "paragraph", "text": "first"}, {"type": "page_break"}, {"type": "paragraph", "text": "second"}]}"#)
+        .unwrap();
+    let out = tmp("pages.svg");
+    render(&doc, &out);
+    for i in 1..=2 {
+        let svg = std::fs::read_to_string(tmp(&format!("pages-{i}.svg"))).unwrap();
+        assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+        assert!(svg.contains("<use"), "glyphs are drawn");
+    }
+    let o = ode()
+        .arg("render")
+        .arg(&doc)
+        .args(["-o", "-", "--format", "svg", "--page", "2"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    assert!(stdout(&o).starts_with("<svg"));
+}
+
+#[test]
+fn fonts_are_added_from_files_and_bad_ones_are_refused() {
+    let doc = tmp("font.json");
+    std::fs::write(&doc, r#"{"ode": 1, "content": [{"type": "paragraph", "font": "DejaVu Serif", "text": "serif"}]}"#).unwrap();
+    let font = repo().join("ode-core/fonts/DejaVuSerif.ttf");
+    let o = ode()
+        .arg("render")
+        .arg(&doc)
+        .arg("-o")
+        .arg(tmp("font.pdf"))
+        .arg("--font")
+        .arg(&font)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let bad = tmp("bad.ttf");
+    std::fs::write(&bad, b"not a font").unwrap();
+    let o = ode()
+        .arg("render")
+        .arg(&doc)
+        .arg("-o")
+        .arg(tmp("font2.pdf"))
+        .arg("--font")
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("not a TrueType or OpenType font"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn the_schema_command_prints_the_json_schema() {
+    let o = ode().arg("schema").output().unwrap();
+    assert!(o.status.success());
+    let schema: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(schema["title"], "ODE document");
+    assert!(
+        schema["$schema"]
+            .as_str()
+            .unwrap()
+            .contains("json-schema.org")
+    );
+    assert!(
+        schema["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v == "content")
+    );
+}
+
+#[test]
+fn every_example_validates_cleanly() {
+    for name in ["invoice", "report", "showcase"] {
+        let o = ode()
+            .arg("validate")
+            .arg(repo().join(format!("examples/{name}.json")))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        assert!(stderr(&o).is_empty(), "{name} has warnings: {}", stderr(&o));
+    }
+}
