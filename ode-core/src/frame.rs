@@ -250,6 +250,40 @@ impl Item {
         }
     }
 
+    /// Rounds positions to 1/100 pt: invisible, and it keeps exported numbers short.
+    pub(crate) fn snap(&mut self) {
+        fn r(v: &mut f32) {
+            *v = (*v * 100.0).round() / 100.0;
+        }
+        fn rect(x: &mut Rect) {
+            r(&mut x.x);
+            r(&mut x.y);
+            r(&mut x.width);
+            r(&mut x.height);
+        }
+        match self {
+            Item::Text(t) => {
+                r(&mut t.origin.x);
+                r(&mut t.origin.y);
+            }
+            Item::Rect(x) => rect(&mut x.rect),
+            Item::Line(l) => {
+                r(&mut l.from.x);
+                r(&mut l.from.y);
+                r(&mut l.to.x);
+                r(&mut l.to.y);
+            }
+            Item::Image(i) => {
+                rect(&mut i.rect);
+                if let Some(c) = &mut i.clip {
+                    rect(c);
+                }
+            }
+            Item::Link(l) => rect(&mut l.rect),
+            Item::Group(g) => g.items.iter_mut().for_each(Item::snap),
+        }
+    }
+
     /// The area the item may paint, before any group transform.
     pub fn bounds(&self, book: &crate::text::FontBook) -> Rect {
         match self {

@@ -13,13 +13,13 @@ use krilla::metadata::{DateTime, Metadata};
 use krilla::num::NormalizedF32;
 use krilla::outline::{Outline, OutlineNode};
 use krilla::page::PageSettings;
-use krilla::paint::{Fill, FillRule, Stroke};
+use krilla::paint::{Fill, FillRule, LineCap, Stroke};
 use krilla::surface::Surface;
 use krilla::text::{Font, GlyphId};
 use krilla_svg::{SurfaceExt, SvgSettings};
 
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::frame::{Glyph, ImageFormat, Item, LinkTarget, PagedDocument};
+use crate::frame::{Glyph, ImageFormat, Item, LinkTarget, PagedDocument, RectItem};
 use crate::geom::{Color, Rect};
 use crate::text::{FontBook, FontId};
 
@@ -104,6 +104,100 @@ fn krect(r: Rect) -> Option<KRect> {
     KRect::from_xywh(r.x, r.y, r.width.max(0.001), r.height.max(0.001))
 }
 
+/// The pen of an unfilled rectangle or a line.
+fn stroke_of(item: &Item) -> Option<(Color, f32)> {
+    match item {
+        Item::Rect(RectItem {
+            fill: None, stroke, ..
+        }) => *stroke,
+        Item::Line(l) => Some((l.color, l.width)),
+        _ => None,
+    }
+}
+
+/// Snaps glyph advances so that every deviation from a glyph's own width (kerning,
+/// justification, the gap between table cells) is a whole number of thousandths of an
+/// em: PDF writes those deviations as numbers, and whole ones are shorter and compress
+/// better. Each glyph's position stays within 1/2000 em of the layout's, since the
+/// rounding follows the exact running position instead of adding up errors.
+fn quantize(glyphs: &mut [EmGlyph], face: &ttf_parser::Face) {
+    let upem = f32::from(face.units_per_em());
+    let (mut exact, mut placed) = (0.0f64, 0.0f64);
+    for g in glyphs {
+        let nominal = face
+            .glyph_hor_advance(ttf_parser::GlyphId(g.id))
+            .map_or(f64::from(g.advance), |a| f64::from(a) / f64::from(upem));
+        exact += f64::from(g.advance);
+        let thousandths = ((placed + nominal - exact) * 1000.0).round();
+        let advance = nominal - thousandths / 1000.0;
+        g.advance = advance as f32;
+        placed += advance;
+    }
+}
+
+type Segment = ((f32, f32), (f32, f32));
+
+fn add_segments(out: &mut Vec<Segment>, item: &Item) {
+    match item {
+        Item::Rect(r) => {
+            let (x0, y0, x1, y1) = (r.rect.x, r.rect.y, r.rect.right(), r.rect.bottom());
+            out.extend([
+                ((x0, y0), (x1, y0)),
+                ((x1, y0), (x1, y1)),
+                ((x0, y1), (x1, y1)),
+                ((x0, y0), (x0, y1)),
+            ]);
+        }
+        Item::Line(l) => out.push(((l.from.x, l.from.y), (l.to.x, l.to.y))),
+        _ => {}
+    }
+}
+
+/// Joins horizontal and vertical segments that touch or overlap on the same line,
+/// and drops duplicates; others pass through.
+fn merge_segments(segments: Vec<Segment>) -> Vec<Segment> {
+    let key = |v: f32| (v * 100.0).round() as i64;
+    let mut horizontal: Vec<(i64, f32, f32)> = Vec::new();
+    let mut vertical: Vec<(i64, f32, f32)> = Vec::new();
+    let mut out = Vec::new();
+    for ((x0, y0), (x1, y1)) in segments {
+        if key(y0) == key(y1) {
+            horizontal.push((key(y0), x0.min(x1), x0.max(x1)));
+        } else if key(x0) == key(x1) {
+            vertical.push((key(x0), y0.min(y1), y0.max(y1)));
+        } else {
+            out.push(((x0, y0), (x1, y1)));
+        }
+    }
+    for (lines, is_h) in [(horizontal, true), (vertical, false)] {
+        let mut lines = lines;
+        lines.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        let mut cur: Option<(i64, f32, f32)> = None;
+        let flush = |c: (i64, f32, f32), out: &mut Vec<Segment>| {
+            let at = c.0 as f32 / 100.0;
+            out.push(if is_h {
+                ((c.1, at), (c.2, at))
+            } else {
+                ((at, c.1), (at, c.2))
+            });
+        };
+        for l in lines {
+            cur = match cur {
+                Some(c) if c.0 == l.0 && l.1 <= c.2 + 0.01 => Some((c.0, c.1, c.2.max(l.2))),
+                Some(c) => {
+                    flush(c, &mut out);
+                    Some(l)
+                }
+                None => Some(l),
+            };
+        }
+        if let Some(c) = cur {
+            flush(c, &mut out);
+        }
+    }
+    out
+}
+
 struct Images {
     raster: HashMap<usize, Option<krilla::image::Image>>,
     svg: HashMap<usize, Option<usvg::Tree>>,
@@ -131,6 +225,7 @@ pub fn pdf(
         svg: HashMap::new(),
     };
     let mut problems: Vec<Diagnostic> = Vec::new();
+    let mut faces = HashMap::new();
 
     for (index, page) in doc.pages.iter().enumerate() {
         let settings =
@@ -146,6 +241,7 @@ pub fn pdf(
                 &page.items,
                 doc,
                 fonts,
+                &mut faces,
                 &mut font_cache,
                 &mut images,
                 &mut links,
@@ -243,17 +339,38 @@ pub fn pdf(
 }
 
 #[allow(clippy::too_many_arguments)]
-fn draw(
+fn draw<'f>(
     surface: &mut Surface,
     items: &[Item],
     doc: &PagedDocument,
-    fonts: &FontBook,
+    fonts: &'f FontBook,
+    faces: &mut HashMap<FontId, Option<ttf_parser::Face<'f>>>,
     font_cache: &mut HashMap<FontId, Option<Font>>,
     images: &mut Images,
     links: &mut Vec<(Rect, LinkTarget)>,
     problems: &mut Vec<Diagnostic>,
 ) {
+    // Within each stretch between fills, images and groups, lines and outlines are
+    // drawn after the text: they cannot hide each other, and gathered together they
+    // become one path instead of one per table row.
+    let mut ordered: Vec<&Item> = Vec::with_capacity(items.len());
+    let mut strokes: Vec<&Item> = Vec::new();
     for item in items {
+        match item {
+            Item::Line(_) | Item::Rect(RectItem { fill: None, .. }) => strokes.push(item),
+            Item::Text(_) | Item::Link(_) => ordered.push(item),
+            _ => {
+                ordered.append(&mut strokes);
+                ordered.push(item);
+            }
+        }
+    }
+    ordered.append(&mut strokes);
+    let items = ordered;
+    let mut i = 0;
+    while i < items.len() {
+        let item = items[i];
+        i += 1;
         match item {
             Item::Text(t) => {
                 let font = font_cache
@@ -271,23 +388,62 @@ fn draw(
                     }
                     continue;
                 };
-                surface.set_fill(Some(fill(t.color)));
-                surface.set_stroke(None);
-                let glyphs: Vec<EmGlyph> = t
+                // Runs that continue on the same baseline in the same font, size and
+                // color (the cells of a table row, the pieces of a line) become one
+                // text object: the gap goes into the previous glyph's advance. This
+                // keeps content streams small; positions do not change.
+                let mut glyphs: Vec<EmGlyph> = t
                     .glyphs
                     .iter()
                     .map(|g| EmGlyph::from_glyph(g, t.size))
                     .collect();
+                let mut text = t.text.clone();
+                let mut end = t.origin.x + t.width();
+                while let Some(Item::Text(n)) = items.get(i).copied() {
+                    let gap = n.origin.x - end;
+                    if n.font != t.font
+                        || n.size != t.size
+                        || n.color != t.color
+                        || (n.origin.y - t.origin.y).abs() > 1e-3
+                        || gap < -0.01
+                        || glyphs.is_empty()
+                    {
+                        break;
+                    }
+                    if let Some(last) = glyphs.last_mut() {
+                        last.advance += gap / t.size;
+                    }
+                    let base = text.len();
+                    text.push_str(&n.text);
+                    glyphs.extend(n.glyphs.iter().map(|g| {
+                        let mut e = EmGlyph::from_glyph(g, t.size);
+                        e.range = e.range.start + base..e.range.end + base;
+                        e
+                    }));
+                    end = n.origin.x + n.width();
+                    i += 1;
+                }
+                if let Some(face) = faces.entry(t.font).or_insert_with(|| {
+                    let f = fonts.face(t.font);
+                    ttf_parser::Face::parse(f.data.as_slice(), f.index).ok()
+                }) {
+                    quantize(&mut glyphs, face);
+                }
+                surface.set_fill(Some(fill(t.color)));
+                surface.set_stroke(None);
                 surface.draw_glyphs(
                     KPoint::from_xy(t.origin.x, t.origin.y),
                     &glyphs,
                     font,
-                    &t.text,
+                    &text,
                     t.size,
                     false,
                 );
             }
-            Item::Rect(r) => {
+            Item::Rect(RectItem { fill: Some(_), .. }) => {
+                let Item::Rect(r) = item else {
+                    unreachable!("matched a rect")
+                };
                 let mut pb = PathBuilder::new();
                 let Some(kr) = krect(r.rect) else { continue };
                 pb.push_rect(kr);
@@ -296,13 +452,31 @@ fn draw(
                 surface.set_stroke(r.stroke.map(|(c, w)| stroke(c, w)));
                 surface.draw_path(&path);
             }
-            Item::Line(l) => {
+            Item::Rect(_) | Item::Line(_) => {
+                // Consecutive outlines and lines with the same pen become one path, in
+                // which the edges of table cells are joined into whole grid lines.
+                let Some(pen) = stroke_of(item) else { continue };
+                let mut segments = Vec::new();
+                add_segments(&mut segments, item);
+                while let Some(next) = items.get(i) {
+                    if stroke_of(next) != Some(pen) {
+                        break;
+                    }
+                    add_segments(&mut segments, next);
+                    i += 1;
+                }
                 let mut pb = PathBuilder::new();
-                pb.move_to(l.from.x, l.from.y);
-                pb.line_to(l.to.x, l.to.y);
+                for (a, b) in merge_segments(segments) {
+                    pb.move_to(a.0, a.1);
+                    pb.line_to(b.0, b.1);
+                }
                 let Some(path) = pb.finish() else { continue };
                 surface.set_fill(None);
-                surface.set_stroke(Some(stroke(l.color, l.width)));
+                // Square caps close the corners where joined edges meet.
+                surface.set_stroke(Some(Stroke {
+                    line_cap: LineCap::Square,
+                    ..stroke(pen.0, pen.1)
+                }));
                 surface.draw_path(&path);
             }
             Item::Image(img) => {
@@ -368,11 +542,47 @@ fn draw(
                     NormalizedF32::new(g.opacity.clamp(0.0, 1.0)).unwrap_or(NormalizedF32::ONE);
                 surface.push_opacity(opacity);
                 draw(
-                    surface, &g.items, doc, fonts, font_cache, images, links, problems,
+                    surface, &g.items, doc, fonts, faces, font_cache, images, links, problems,
                 );
                 surface.pop();
                 surface.pop();
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_edges_of_a_grid_of_cells_join_into_whole_lines() {
+        let mut segs = Vec::new();
+        for row in 0..3 {
+            for col in 0..2 {
+                let (x, y) = (col as f32 * 10.0, row as f32 * 5.0);
+                segs.extend([
+                    ((x, y), (x + 10.0, y)),
+                    ((x + 10.0, y), (x + 10.0, y + 5.0)),
+                    ((x, y + 5.0), (x + 10.0, y + 5.0)),
+                    ((x, y), (x, y + 5.0)),
+                ]);
+            }
+        }
+        let merged = merge_segments(segs);
+        // 4 horizontal lines across both columns, 3 vertical lines down all rows.
+        assert_eq!(merged.len(), 7, "{merged:?}");
+        assert!(merged.contains(&((0.0, 0.0), (20.0, 0.0))));
+        assert!(merged.contains(&((10.0, 0.0), (10.0, 15.0))));
+    }
+
+    #[test]
+    fn diagonal_and_separate_segments_are_kept_apart() {
+        let merged = merge_segments(vec![
+            ((0.0, 0.0), (5.0, 5.0)),
+            ((0.0, 1.0), (2.0, 1.0)),
+            ((3.0, 1.0), (4.0, 1.0)),
+        ]);
+        assert_eq!(merged.len(), 3);
     }
 }

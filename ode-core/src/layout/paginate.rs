@@ -209,6 +209,7 @@ pub(super) fn run(
         if body_fields {
             fill_fields(ctx, &mut items, pi + 1, count);
         }
+        items.iter_mut().for_each(Item::snap);
         out_pages.push(Page {
             size: geo.size,
             items,

@@ -25,6 +25,9 @@ pub(crate) struct Shaper<'a> {
     book: &'a FontBook,
     faces: Vec<OnceCell<Option<rustybuzz::Face<'a>>>>,
     cache: Vec<HashMap<Box<str>, Rc<[ShapedGlyph]>>>,
+    /// Shape plans per face, script and direction: building one costs more than
+    /// shaping a word, so they are made once.
+    plans: HashMap<(FontId, rustybuzz::Script, rustybuzz::Direction), rustybuzz::ShapePlan>,
     buffer: Option<rustybuzz::UnicodeBuffer>,
 }
 
@@ -35,6 +38,7 @@ impl<'a> Shaper<'a> {
             book,
             faces: (0..n).map(|_| OnceCell::new()).collect(),
             cache: (0..n).map(|_| HashMap::new()).collect(),
+            plans: HashMap::new(),
             buffer: None,
         }
     }
@@ -72,9 +76,16 @@ impl<'a> Shaper<'a> {
         let mut buffer = self.buffer.take().unwrap_or_default();
         buffer.push_str(text);
         buffer.guess_segment_properties();
-        let glyphs: Rc<[ShapedGlyph]> = match self.face(id) {
-            Some(face) => {
-                let out = rustybuzz::shape(face, &[], buffer);
+        let key = (id, buffer.script(), buffer.direction());
+        if !self.plans.contains_key(&key)
+            && let Some(face) = self.face(id)
+        {
+            let plan = rustybuzz::ShapePlan::new(face, key.2, Some(key.1), None, &[]);
+            self.plans.insert(key, plan);
+        }
+        let glyphs: Rc<[ShapedGlyph]> = match (self.face(id), self.plans.get(&key)) {
+            (Some(face), Some(plan)) => {
+                let out = rustybuzz::shape_with_plan(face, plan, buffer);
                 let glyphs = out
                     .glyph_infos()
                     .iter()
@@ -90,7 +101,7 @@ impl<'a> Shaper<'a> {
                 self.buffer = Some(out.clear());
                 glyphs
             }
-            None => {
+            _ => {
                 self.buffer = Some(rustybuzz::UnicodeBuffer::new());
                 Rc::from([])
             }
