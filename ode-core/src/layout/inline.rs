@@ -742,9 +742,7 @@ fn split_word(words: &mut Vec<Word>, pieces: &mut Vec<Piece>, i: usize, avail: f
                 // The tail piece is appended; give the tail word its own piece list.
                 let tail_idx = pieces.len() - 1;
                 let mut tail_pieces: Vec<Piece> = vec![pieces[tail_idx].clone()];
-                for rest in pi + 1..word.pieces.end {
-                    tail_pieces.push(pieces[rest].clone());
-                }
+                tail_pieces.extend(pieces[pi + 1..word.pieces.end].iter().cloned());
                 pieces.truncate(tail_idx);
                 let start = pieces.len();
                 pieces.extend(tail_pieces);

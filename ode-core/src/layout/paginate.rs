@@ -355,9 +355,7 @@ fn paginate(ctx: &mut Ctx, frags: Vec<Fragment>, avail: f32) -> Vec<Vec<Placed>>
                     hf.kind = FragKind::Row(Box::new(head));
                     hf.keep_with_next = false;
                     let mut tf = f.clone();
-                    tf.height = match &tail_height(&tail) {
-                        h => *h,
-                    };
+                    tf.height = tail.height();
                     tf.kind = FragKind::Row(Box::new(tail));
                     tf.space_before = 0.0;
                     tf.markers.clear();
@@ -410,10 +408,6 @@ fn paginate(ctx: &mut Ctx, frags: Vec<Fragment>, avail: f32) -> Vec<Vec<Placed>>
 
 fn stack_height_of_header(f: &Fragment) -> f32 {
     f.repeat_header.as_ref().map_or(0.0, |h| stack_height(h))
-}
-
-fn tail_height(row: &super::table::RowFrag) -> f32 {
-    row.height()
 }
 
 fn blocks_have_page_fields(blocks: &[Block]) -> bool {

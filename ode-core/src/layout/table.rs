@@ -337,7 +337,7 @@ impl Ctx<'_> {
             .collect();
         let mut min = vec![0.0f32; ncols];
         let mut max = vec![0.0f32; ncols];
-        if widths_spec.iter().any(|w| *w == ColumnWidth::Auto) {
+        if widths_spec.contains(&ColumnWidth::Auto) {
             for p in &placed {
                 if p.colspan != 1 || widths_spec[p.col] != ColumnWidth::Auto {
                     continue;
@@ -424,11 +424,8 @@ impl Ctx<'_> {
                 heights[p.row] = heights[p.row].max(l.height);
             }
         }
-        for r in 0..nrows {
-            if heights[r] == 0.0 {
-                heights[r] =
-                    style.text.size * style.text.line_height + default_pad.top + default_pad.bottom;
-            }
+        for h in heights.iter_mut().filter(|h| **h == 0.0) {
+            *h = style.text.size * style.text.line_height + default_pad.top + default_pad.bottom;
         }
         for (p, l) in placed.iter().zip(&laid) {
             if p.rowspan > 1 {
@@ -440,10 +437,7 @@ impl Ctx<'_> {
         }
 
         // Row groups joined by row spans.
-        let mut group_end = vec![0usize; nrows];
-        for r in 0..nrows {
-            group_end[r] = r + 1;
-        }
+        let mut group_end: Vec<usize> = (1..=nrows).collect();
         for p in &placed {
             let end = p.row + p.rowspan;
             for g in group_end.iter_mut().take(end).skip(p.row) {
