@@ -594,3 +594,38 @@ fn a_hyphenated_compound_may_break_after_its_hyphens() {
         40
     );
 }
+
+#[test]
+fn a_cell_may_name_its_own_style() {
+    let json = doc(
+        r##"{"type": "table", "columns": ["1fr"], "rows": [[{"text": "styled", "style": "note"}], ["plain"]]}"##,
+    )
+    .replace(r#""content""#, r##""styles": {"note": {"color": "#336699", "italic": true}}, "content""##);
+    let out = compile(&json).output;
+    let texts: Vec<_> = out.pages[0]
+        .items
+        .iter()
+        .filter_map(|i| {
+            if let Item::Text(t) = i {
+                Some(t.clone())
+            } else {
+                None
+            }
+        })
+        .collect();
+    assert_eq!(texts[0].color.to_hex(), "#336699");
+    assert!(fonts().face(texts[0].font).italic);
+    assert_eq!(texts[1].color.to_hex(), "#000000");
+}
+
+#[test]
+fn a_number_where_a_cell_belongs_is_refused_with_a_hint() {
+    let err = ode_core::model::parse(&doc(
+        r#"{"type": "table", "columns": ["1fr"], "rows": [[12.5]]}"#,
+    ))
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        r#"/content/0/rows/0/0: expected a cell (a string or an object), found a number, write it as a string: "12.5""#
+    );
+}

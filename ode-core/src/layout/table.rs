@@ -296,10 +296,16 @@ impl Ctx<'_> {
             })
             .collect();
         let cell_style = |ctx: &Ctx, p: &Placed| -> Rc<BlockStyle> {
-            let base = if p.row < header_end {
-                &header_style
-            } else {
-                style
+            let named = match p.cell {
+                Cell::Full(CellSpec {
+                    style: Some(name), ..
+                }) => Some(ctx.sheet.get(name)),
+                _ => None,
+            };
+            let base = match &named {
+                Some(n) => n,
+                None if p.row < header_end => &header_style,
+                None => style,
             };
             let mut s = BlockStyle {
                 space_before: 0.0,
@@ -310,7 +316,6 @@ impl Ctx<'_> {
             if let Some(a) = col_align[p.col] {
                 s.align = a;
             }
-            let _ = ctx;
             match p.cell {
                 Cell::Full(spec) if spec.props != Default::default() => {
                     Rc::new(apply(&s, &spec.props))

@@ -1144,7 +1144,16 @@ impl Dec {
     fn cell(&mut self, v: &Value, p: &JPath) -> Option<Cell> {
         match v {
             Value::String(s) => Some(Cell::Text(s.clone())),
-            Value::Number(n) => Some(Cell::Text(n.to_string())),
+            Value::Number(n) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        p.to_string(),
+                        "expected a cell (a string or an object), found a number",
+                    )
+                    .with_hint(format!("write it as a string: \"{n}\"")),
+                );
+                None
+            }
             Value::Object(_) => {
                 let o = self.obj(
                     v,
@@ -1153,6 +1162,7 @@ impl Dec {
                     &[
                         STYLE_KEYS,
                         &[
+                            "style",
                             "text",
                             "content",
                             "colspan",
@@ -1168,7 +1178,13 @@ impl Dec {
                 if text.is_some() && !content.is_empty() {
                     self.error(p, "give either \"text\" or \"content\", not both");
                 }
+                let style = self.opt(o, p, "style", Dec::string);
+                if let Some(s) = &style {
+                    self.style_refs
+                        .push((s.clone(), p.key("style").to_string()));
+                }
                 Some(Cell::Full(CellSpec {
+                    style,
                     text,
                     content,
                     colspan: self.opt(o, p, "colspan", |d, v, p| d.count(v, p, 1, 1000)),

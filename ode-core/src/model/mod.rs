@@ -69,8 +69,9 @@ pub struct Document {
     /// Paper size, orientation and margins.
     #[serde(default)]
     pub page: PageSetup,
-    /// Named styles. The built-in names (`default`, `heading1` … `heading6`, `code`,
-    /// `header`, `footer`, `table`, `list`) may be redefined.
+    /// Named styles. The built-in names (`default`, `heading`, `heading1` … `heading6`,
+    /// `title`, `code`, `header`, `footer`, `table`, `table_header`, `list`) may be
+    /// redefined; a redefinition overrides only the properties it sets.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub styles: BTreeMap<String, Style>,
     /// Blocks repeated at the top of every page.
@@ -636,6 +637,9 @@ pub enum Cell {
 /// A cell with properties.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct CellSpec {
+    /// Named style of the cell's text, instead of the table's (or `table_header`'s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub style: Option<String>,
     /// Plain text (instead of `content`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,
