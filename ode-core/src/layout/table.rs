@@ -462,6 +462,8 @@ impl Ctx<'_> {
         let mut laid: Vec<Option<Laid>> = laid.into_iter().map(Some).collect();
         let mut groups: Vec<Fragment> = Vec::new();
         let mut r = 0;
+        // Cells were placed row by row, so each group's cells follow the previous one's.
+        let mut next_cell = 0;
         while r < nrows {
             let mut end = group_end[r];
             let mut k = r;
@@ -474,10 +476,10 @@ impl Ctx<'_> {
                 y_of[i - r + 1] = y_of[i - r] + heights[i];
             }
             let mut cells = Vec::new();
-            for (pi, p) in placed.iter().enumerate() {
-                if p.row < r || p.row >= end {
-                    continue;
-                }
+            while next_cell < placed.len() && placed[next_cell].row < end {
+                let pi = next_cell;
+                let p = &placed[pi];
+                next_cell += 1;
                 let l = laid[pi].take().expect("each cell is placed once");
                 let row_bg = cells_of(&t.rows[p.row]).1;
                 let header_bg = (p.row < header_end)
