@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Run every check and test of the ODE workspace: the one command of the README quick start.
+#
+#   ./scripts/test.sh
+#
+# Steps: system tools, local services, wasm32 target, rustfmt, clippy, wasm32 build of
+# ode-core, doctests, then nextest (last, so the output ends with nextest's summary).
+# Installs what is missing (apt, rustup, cargo install), so it also runs on a fresh machine.
+# CI runs it through .ci/run with CI=true, which selects the nextest `ci` profile.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# Shared, warm target dir outside the clone: CI clones and developers reuse one build.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${HOME:-/root}/.cache/ode-target}"
+export DEBIAN_FRONTEND=noninteractive
+
+STEP=""
+step() {
+    STEP="$*"
+    printf '\n==> %s\n' "$*"
+}
+warn() { printf 'warning: %s\n' "$*" >&2; }
+on_exit() {
+    local rc=$?
+    if [ "$rc" -ne 0 ]; then
+        printf '\nFAILED (exit %d) in step: %s\n' "$rc" "$STEP" >&2
+    fi
+}
+trap on_exit EXIT
+
+# Root runs apt directly; a non-root user (e.g. a GitHub runner) goes through sudo.
+SUDO=()
+if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then
+    SUDO=(sudo)
+fi
+
+APT_UPDATED=0
+# apt_install PKG...: quiet, idempotent; runs `apt-get update` at most once per script run.
+apt_install() {
+    local log
+    log="$(mktemp)"
+    if [ "$APT_UPDATED" -eq 0 ]; then
+        if ! "${SUDO[@]}" apt-get update -qq >"$log" 2>&1; then
+            cat "$log" >&2
+            rm -f "$log"
+            return 1
+        fi
+        APT_UPDATED=1
+    fi
+    if ! "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends "$@" >"$log" 2>&1; then
+        cat "$log" >&2
+        rm -f "$log"
+        return 1
+    fi
+    rm -f "$log"
+}
+
+# missing_cmds CMD...: prints the commands that are not on PATH.
+missing_cmds() {
+    local c
+    for c in "$@"; do
+        command -v "$c" >/dev/null 2>&1 || printf '%s ' "$c"
+    done
+}
+
+# ---------------------------------------------------------------------------------------
+step "System tools (poppler-utils, qpdf)"
+missing="$(missing_cmds pdftotext pdfinfo pdffonts qpdf)"
+if [ -n "$missing" ]; then
+    echo "missing: $missing- installing poppler-utils qpdf"
+    apt_install poppler-utils qpdf
+    missing="$(missing_cmds pdftotext pdfinfo pdffonts qpdf)"
+    if [ -n "$missing" ]; then
+        echo "error: still missing after install: $missing" >&2
+        exit 1
+    fi
+fi
+echo "pdftotext: $(command -v pdftotext); qpdf: $(command -v qpdf)"
+
+# ---------------------------------------------------------------------------------------
+# No test needs these yet, so a failure here warns instead of failing the run.
+step "Services (PostgreSQL, Redis)"
+pg_up() { pg_isready -q -h 127.0.0.1 >/dev/null 2>&1; }
+redis_up() { [ "$(redis-cli -h 127.0.0.1 ping 2>/dev/null)" = "PONG" ]; }
+wait_for() { # wait_for SECONDS CHECK
+    local i
+    for ((i = 0; i < $1 * 2; i++)); do
+        "$2" && return 0
+        sleep 0.5
+    done
+    return 1
+}
+
+start_postgres() {
+    if ! command -v pg_isready >/dev/null 2>&1 || ! command -v pg_ctlcluster >/dev/null 2>&1; then
+        echo "PostgreSQL not installed - installing postgresql"
+        apt_install postgresql || return 1
+    fi
+    pg_up && return 0
+    local versions=(/etc/postgresql/*/)
+    [ -d "${versions[0]}" ] || return 1
+    local version
+    version="$(basename "${versions[${#versions[@]} - 1]}")"
+    echo "starting PostgreSQL $version"
+    "${SUDO[@]}" pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+    wait_for 30 pg_up
+}
+
+start_redis() {
+    if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
+        echo "Redis not installed - installing redis-server"
+        apt_install redis-server || return 1
+    fi
+    redis_up && return 0
+    echo "starting Redis"
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null || true
+    wait_for 15 redis_up
+}
+
+if start_postgres; then
+    echo "PostgreSQL: up on 127.0.0.1:5432"
+else
+    warn "PostgreSQL is not running on 127.0.0.1:5432 (no test needs it yet)"
+fi
+if start_redis; then
+    echo "Redis: up on 127.0.0.1:6379"
+else
+    warn "Redis is not running on 127.0.0.1:6379 (no test needs it yet)"
+fi
+
+# ---------------------------------------------------------------------------------------
+step "Rust toolchain (wasm32 target, cargo-nextest)"
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+    rustup target add wasm32-unknown-unknown
+fi
+if ! cargo nextest --version >/dev/null 2>&1; then
+    echo "cargo-nextest not found - installing"
+    # Build it in cargo's own temporary dir, not in the shared CARGO_TARGET_DIR.
+    env -u CARGO_TARGET_DIR cargo install cargo-nextest --locked
+fi
+echo "$(rustc --version); $(cargo nextest --version | head -n1)"
+echo "CARGO_TARGET_DIR=$CARGO_TARGET_DIR"
+
+# ---------------------------------------------------------------------------------------
+step "cargo fmt --all -- --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "cargo build -p ode-core --target wasm32-unknown-unknown"
+cargo build -p ode-core --target wasm32-unknown-unknown
+step "cargo build -p ode-core --target wasm32-unknown-unknown --all-features"
+cargo build -p ode-core --target wasm32-unknown-unknown --all-features
+
+# Doctests first (nextest does not run them) so that nextest's summary ends the output.
+step "cargo test --workspace --doc"
+cargo test --workspace --doc
+
+NEXTEST_ARGS=()
+if [ "${CI:-}" = "true" ]; then
+    NEXTEST_ARGS=(--profile ci)
+fi
+step "cargo nextest run --workspace ${NEXTEST_ARGS[*]}"
+cargo nextest run --workspace "${NEXTEST_ARGS[@]}"
