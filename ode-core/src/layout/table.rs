@@ -8,9 +8,7 @@ use super::inline::FieldMode;
 use super::style::{BlockStyle, apply};
 use crate::frame::{Item, LineItem, RectItem};
 use crate::geom::{Color, Point, Rect};
-use crate::model::{
-    Align, BorderLines, Cell, CellSpec, Column, ColumnWidth, Edges, Row, Table, VAlign,
-};
+use crate::model::{Align, BorderLines, Cell, Column, ColumnWidth, Edges, Row, Table, VAlign};
 use crate::path::JPath;
 
 #[derive(Clone, Copy)]
@@ -296,12 +294,11 @@ impl Ctx<'_> {
             })
             .collect();
         let cell_style = |ctx: &Ctx, p: &Placed| -> Rc<BlockStyle> {
-            let named = match p.cell {
-                Cell::Full(CellSpec {
-                    style: Some(name), ..
-                }) => Some(ctx.sheet.get(name)),
-                _ => None,
-            };
+            let named = p
+                .cell
+                .spec()
+                .and_then(|s| s.style.as_deref())
+                .map(|n| ctx.sheet.get(n));
             let base = match &named {
                 Some(n) => n,
                 None if p.row < header_end => &header_style,
@@ -323,11 +320,11 @@ impl Ctx<'_> {
                 _ => Rc::new(s),
             }
         };
-        let pad_of = |p: &Placed| match p.cell {
-            Cell::Full(CellSpec {
-                padding: Some(e), ..
-            }) => Pad::from(*e),
-            _ => default_pad,
+        let pad_of = |p: &Placed| {
+            p.cell
+                .spec()
+                .and_then(|s| s.padding)
+                .map_or(default_pad, Pad::from)
         };
 
         // Column widths.
@@ -485,19 +482,13 @@ impl Ctx<'_> {
                 let header_bg = (p.row < header_end)
                     .then_some(t.header_background)
                     .flatten();
-                let background = match p.cell {
-                    Cell::Full(CellSpec {
-                        background: Some(bg),
-                        ..
-                    }) => Some(*bg),
-                    _ => row_bg.or(header_bg),
-                };
-                let valign = match p.cell {
-                    Cell::Full(CellSpec {
-                        valign: Some(v), ..
-                    }) => *v,
-                    _ => VAlign::Top,
-                };
+                let background = p
+                    .cell
+                    .spec()
+                    .and_then(|s| s.background)
+                    .or(row_bg)
+                    .or(header_bg);
+                let valign = p.cell.spec().and_then(|s| s.valign).unwrap_or(VAlign::Top);
                 cells.push(CellFrag {
                     x: xs[p.col],
                     width: xs[p.col + p.colspan] - xs[p.col],

@@ -1183,7 +1183,7 @@ impl Dec {
                     self.style_refs
                         .push((s.clone(), p.key("style").to_string()));
                 }
-                Some(Cell::Full(CellSpec {
+                Some(Cell::Full(Box::new(CellSpec {
                     style,
                     text,
                     content,
@@ -1203,7 +1203,7 @@ impl Dec {
                     }),
                     padding: self.opt(o, p, "padding", Dec::edges),
                     props: self.style_props(o, p),
-                }))
+                })))
             }
             other => {
                 self.error(

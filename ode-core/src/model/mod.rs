@@ -631,7 +631,17 @@ pub enum Cell {
     /// A one-paragraph cell.
     Text(String),
     /// A cell with properties.
-    Full(CellSpec),
+    Full(Box<CellSpec>),
+}
+
+impl Cell {
+    /// The cell's properties, when it has any.
+    pub fn spec(&self) -> Option<&CellSpec> {
+        match self {
+            Cell::Full(s) => Some(s),
+            Cell::Text(_) => None,
+        }
+    }
 }
 
 /// A cell with properties.
