@@ -72,6 +72,18 @@ impl Fragment {
         }
     }
 
+    /// As [`Fragment::emit`], moving the items instead of copying them.
+    pub fn emit_owned(self, x: f32, y: f32, out: &mut Vec<Item>) {
+        match self.kind {
+            FragKind::Items(items) => out.extend(items.into_iter().map(|mut item| {
+                item.translate(x, y);
+                item
+            })),
+            FragKind::Row(row) => row.emit(x, y, out),
+            FragKind::PageBreak => {}
+        }
+    }
+
     /// Draws the fragment with its top left at (`x`, `y`).
     pub fn emit(&self, x: f32, y: f32, out: &mut Vec<Item>) {
         match &self.kind {

@@ -604,6 +604,8 @@ impl Ctx<'_> {
                 target,
             }));
         }
+        // Lines are kept until their page is drawn: hold no spare capacity.
+        items.shrink_to_fit();
         Line {
             height,
             baseline,

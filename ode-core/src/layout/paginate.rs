@@ -187,7 +187,7 @@ pub(super) fn run(
                 y += f.height;
             }
         }
-        for p in &placed {
+        for p in placed {
             for (dy, marker) in &p.frag.markers {
                 let loc = Location {
                     page: pi,
@@ -204,7 +204,7 @@ pub(super) fn run(
                     }),
                 }
             }
-            p.frag.emit(geo.left, geo.top + p.y, &mut items);
+            p.frag.emit_owned(geo.left, geo.top + p.y, &mut items);
         }
         if body_fields {
             fill_fields(ctx, &mut items, pi + 1, count);
