@@ -182,7 +182,72 @@ fn cells_of(row: &Row) -> (&[Cell], Option<Color>, bool) {
     }
 }
 
+/// A table with its grid, column positions and row groups worked out; groups are laid
+/// out one at a time, so a long table never holds all its rows in memory at once.
+pub(crate) struct TablePlan<'t> {
+    t: &'t Table,
+    style: Rc<BlockStyle>,
+    header_style: Rc<BlockStyle>,
+    placed: Vec<Placed<'t>>,
+    header_end: usize,
+    xs: Vec<f32>,
+    default_pad: Pad,
+    col_align: Vec<Option<Align>>,
+    /// Row groups joined by row spans: rows `start..end`, placed cells `first..last`.
+    groups: Vec<(usize, usize, usize, usize)>,
+    border: Option<(f32, Color, BorderLines)>,
+    fields: FieldMode,
+    header_groups: usize,
+    header: Option<Rc<Vec<Fragment>>>,
+}
+
+impl TablePlan<'_> {
+    /// How many fragments (row groups) the table has.
+    pub fn len(&self) -> usize {
+        self.groups.len()
+    }
+
+    /// The table's resolved style.
+    pub fn style(&self) -> &Rc<BlockStyle> {
+        &self.style
+    }
+
+    fn cell_style(&self, ctx: &Ctx, p: &Placed) -> Rc<BlockStyle> {
+        let named = p
+            .cell
+            .spec()
+            .and_then(|s| s.style.as_deref())
+            .map(|n| ctx.sheet.get(n));
+        let base = match &named {
+            Some(n) => n,
+            None if p.row < self.header_end => &self.header_style,
+            None => &self.style,
+        };
+        let mut s = BlockStyle {
+            space_before: 0.0,
+            left_indent: 0.0,
+            right_indent: 0.0,
+            ..(**base).clone()
+        };
+        if let Some(a) = self.col_align[p.col] {
+            s.align = a;
+        }
+        match p.cell {
+            Cell::Full(spec) if spec.props != Default::default() => Rc::new(apply(&s, &spec.props)),
+            _ => Rc::new(s),
+        }
+    }
+
+    fn pad_of(&self, p: &Placed) -> Pad {
+        p.cell
+            .spec()
+            .and_then(|s| s.padding)
+            .map_or(self.default_pad, Pad::from)
+    }
+}
+
 impl Ctx<'_> {
+    /// Lays out a whole table.
     pub(crate) fn table(
         &mut self,
         t: &Table,
@@ -192,9 +257,27 @@ impl Ctx<'_> {
         path: &JPath,
         out: &mut Vec<Fragment>,
     ) {
+        if let Some(plan) = self.table_plan(t, style, width, fields, path) {
+            for g in 0..plan.len() {
+                let f = self.table_group(&plan, g, path);
+                out.push(f);
+            }
+        }
+    }
+
+    /// Places cells on the grid, resolves column widths and row groups, and lays out
+    /// the header rows (which repeat on every page).
+    pub(crate) fn table_plan<'t>(
+        &mut self,
+        t: &'t Table,
+        style: &Rc<BlockStyle>,
+        width: f32,
+        fields: FieldMode,
+        path: &JPath,
+    ) -> Option<TablePlan<'t>> {
         let ncols = t.columns.len();
         if ncols == 0 {
-            return;
+            return None;
         }
         let nrows = t.rows.len();
         let rows_path = path.key("rows");
@@ -261,6 +344,7 @@ impl Ctx<'_> {
                 c += colspan;
             }
         }
+        drop(occupied);
 
         // Header rows, extended to cover row spans that start in them.
         let mut header_end = t.header_rows as usize;
@@ -277,14 +361,6 @@ impl Ctx<'_> {
             header_end = end;
         }
 
-        // Styles and padding.
-        let header_style = Rc::new(apply(style, &self.sheet_props("table_header")));
-        let default_pad = t.padding.map(Pad::from).unwrap_or(Pad {
-            top: 2.0,
-            right: 4.0,
-            bottom: 2.0,
-            left: 4.0,
-        });
         let col_align: Vec<Option<Align>> = t
             .columns
             .iter()
@@ -293,38 +369,63 @@ impl Ctx<'_> {
                 Column::Width(_) => None,
             })
             .collect();
-        let cell_style = |ctx: &Ctx, p: &Placed| -> Rc<BlockStyle> {
-            let named = p
-                .cell
-                .spec()
-                .and_then(|s| s.style.as_deref())
-                .map(|n| ctx.sheet.get(n));
-            let base = match &named {
-                Some(n) => n,
-                None if p.row < header_end => &header_style,
-                None => style,
-            };
-            let mut s = BlockStyle {
-                space_before: 0.0,
-                left_indent: 0.0,
-                right_indent: 0.0,
-                ..(**base).clone()
-            };
-            if let Some(a) = col_align[p.col] {
-                s.align = a;
-            }
-            match p.cell {
-                Cell::Full(spec) if spec.props != Default::default() => {
-                    Rc::new(apply(&s, &spec.props))
-                }
-                _ => Rc::new(s),
-            }
+        let border = match &t.border {
+            Some(b) if b.width.map_or(0.5, |w| w.0) <= 0.0 => None,
+            Some(b) if b.lines == BorderLines::None => None,
+            Some(b) => Some((
+                b.width.map_or(0.5, |w| w.0),
+                b.color.unwrap_or(Color::BLACK),
+                b.lines,
+            )),
+            None => Some((0.5, Color::BLACK, BorderLines::All)),
         };
-        let pad_of = |p: &Placed| {
-            p.cell
-                .spec()
-                .and_then(|s| s.padding)
-                .map_or(default_pad, Pad::from)
+
+        // Row groups joined by row spans; cells were placed row by row, so each group's
+        // cells follow the previous group's.
+        let mut group_end: Vec<usize> = (1..=nrows).collect();
+        for p in &placed {
+            let end = p.row + p.rowspan;
+            for g in group_end.iter_mut().take(end).skip(p.row) {
+                *g = (*g).max(end);
+            }
+        }
+        let mut groups = Vec::new();
+        let (mut r, mut next_cell) = (0, 0);
+        while r < nrows {
+            let mut end = group_end[r];
+            let mut k = r;
+            while k < end {
+                end = end.max(group_end[k]);
+                k += 1;
+            }
+            let first = next_cell;
+            while next_cell < placed.len() && placed[next_cell].row < end {
+                next_cell += 1;
+            }
+            groups.push((r, end, first, next_cell));
+            r = end;
+        }
+        let header_groups = groups.iter().take_while(|g| g.1 <= header_end).count();
+
+        let mut plan = TablePlan {
+            t,
+            style: style.clone(),
+            header_style: Rc::new(apply(style, &self.sheet_props("table_header"))),
+            placed,
+            header_end,
+            xs: Vec::new(),
+            default_pad: t.padding.map(Pad::from).unwrap_or(Pad {
+                top: 2.0,
+                right: 4.0,
+                bottom: 2.0,
+                left: 4.0,
+            }),
+            col_align,
+            groups,
+            border,
+            fields,
+            header_groups,
+            header: None,
         };
 
         // Column widths.
@@ -340,12 +441,12 @@ impl Ctx<'_> {
         let mut min = vec![0.0f32; ncols];
         let mut max = vec![0.0f32; ncols];
         if widths_spec.contains(&ColumnWidth::Auto) {
-            for p in &placed {
+            for p in &plan.placed {
                 if p.colspan != 1 || widths_spec[p.col] != ColumnWidth::Auto {
                     continue;
                 }
-                let st = cell_style(self, p);
-                let pad = pad_of(p);
+                let st = plan.cell_style(self, p);
+                let pad = plan.pad_of(p);
                 let (lo, hi) = self.measure_cell(p.cell, &st, fields, path);
                 min[p.col] = min[p.col].max(lo + pad.left + pad.right);
                 max[p.col] = max[p.col].max(hi + pad.left + pad.right);
@@ -354,23 +455,44 @@ impl Ctx<'_> {
         let widths = column_widths(&widths_spec, &min, &max, avail);
         let total: f32 = widths.iter().sum();
         if total > avail + 0.5 {
-            self.warn(path.key("columns").to_string(), format!("columns need {total:.0}pt but only {avail:.0}pt are available; the table overflows"));
+            self.warn(
+                path.key("columns").to_string(),
+                format!("columns need {total:.0}pt but only {avail:.0}pt are available; the table overflows"),
+            );
         }
         let mut xs = vec![style.left_indent];
         for w in &widths {
             xs.push(xs.last().copied().unwrap_or(0.0) + w);
         }
+        plan.xs = xs;
+
+        if header_groups > 0 && header_groups < plan.groups.len() {
+            let header: Vec<Fragment> = (0..header_groups)
+                .map(|g| self.table_group(&plan, g, path))
+                .collect();
+            plan.header = Some(Rc::new(header));
+        }
+        Some(plan)
+    }
+
+    /// Lays out row group `g` of a planned table.
+    pub(crate) fn table_group(&mut self, plan: &TablePlan, g: usize, path: &JPath) -> Fragment {
+        if let Some(header) = &plan.header
+            && g < plan.header_groups
+        {
+            return header[g].clone();
+        }
+        let (r, end, first, last) = plan.groups[g];
+        let t = plan.t;
+        let rows_path = path.key("rows");
+        let style = &plan.style;
 
         // Cell content.
-        struct Laid {
-            frags: Vec<Fragment>,
-            height: f32,
-        }
-        let mut laid: Vec<Laid> = Vec::with_capacity(placed.len());
-        for p in &placed {
-            let st = cell_style(self, p);
-            let pad = pad_of(p);
-            let w = (xs[p.col + p.colspan] - xs[p.col] - pad.left - pad.right).max(1.0);
+        let mut laid: Vec<(Vec<Fragment>, f32)> = Vec::with_capacity(last - first);
+        for p in &plan.placed[first..last] {
+            let st = plan.cell_style(self, p);
+            let pad = plan.pad_of(p);
+            let w = (plan.xs[p.col + p.colspan] - plan.xs[p.col] - pad.left - pad.right).max(1.0);
             let rp = rows_path.index(p.row);
             let row_is_obj = matches!(t.rows[p.row], Row::Full(_));
             let cells_seg = rp.key("cells");
@@ -382,7 +504,7 @@ impl Ctx<'_> {
             let mut frags = Vec::new();
             match p.cell {
                 Cell::Text(s) => {
-                    let lines = self.paragraph_lines(Some(s), &[], &st, w, fields, &cp);
+                    let lines = self.paragraph_lines(Some(s), &[], &st, w, plan.fields, &cp);
                     frags.extend(lines.into_iter().map(|l| {
                         let mut f = Fragment::items(l.height, l.items);
                         f.baseline = Some(l.baseline);
@@ -391,7 +513,7 @@ impl Ctx<'_> {
                 }
                 Cell::Full(spec) => {
                     if let Some(text) = &spec.text {
-                        let lines = self.paragraph_lines(Some(text), &[], &st, w, fields, &cp);
+                        let lines = self.paragraph_lines(Some(text), &[], &st, w, plan.fields, &cp);
                         frags.extend(
                             lines
                                 .into_iter()
@@ -402,7 +524,7 @@ impl Ctx<'_> {
                             &spec.content,
                             &st,
                             w,
-                            fields,
+                            plan.fields,
                             &cp.key("content"),
                             &mut frags,
                         );
@@ -416,109 +538,69 @@ impl Ctx<'_> {
                 f.keep_with_next = false;
             }
             let height = stack_height(&frags) + pad.top + pad.bottom;
-            laid.push(Laid { frags, height });
+            laid.push((frags, height));
         }
 
-        // Row heights.
-        let mut heights = vec![0.0f32; nrows];
-        for (p, l) in placed.iter().zip(&laid) {
+        // Row heights: the tallest single-row cell, then row spans make their last row
+        // taller if they need more.
+        let mut heights = vec![0.0f32; end - r];
+        for (p, (_, h)) in plan.placed[first..last].iter().zip(&laid) {
             if p.rowspan == 1 {
-                heights[p.row] = heights[p.row].max(l.height);
+                heights[p.row - r] = heights[p.row - r].max(*h);
             }
         }
         for h in heights.iter_mut().filter(|h| **h == 0.0) {
-            *h = style.text.size * style.text.line_height + default_pad.top + default_pad.bottom;
+            *h = style.text.size * style.text.line_height
+                + plan.default_pad.top
+                + plan.default_pad.bottom;
         }
-        for (p, l) in placed.iter().zip(&laid) {
+        for (p, (_, h)) in plan.placed[first..last].iter().zip(&laid) {
             if p.rowspan > 1 {
-                let have: f32 = heights[p.row..p.row + p.rowspan].iter().sum();
-                if l.height > have {
-                    heights[p.row + p.rowspan - 1] += l.height - have;
+                let have: f32 = heights[p.row - r..p.row - r + p.rowspan].iter().sum();
+                if *h > have {
+                    heights[p.row - r + p.rowspan - 1] += h - have;
                 }
             }
         }
-
-        // Row groups joined by row spans.
-        let mut group_end: Vec<usize> = (1..=nrows).collect();
-        for p in &placed {
-            let end = p.row + p.rowspan;
-            for g in group_end.iter_mut().take(end).skip(p.row) {
-                *g = (*g).max(end);
-            }
+        let mut y_of = vec![0.0f32; end - r + 1];
+        for i in 0..end - r {
+            y_of[i + 1] = y_of[i] + heights[i];
         }
-        let border = match &t.border {
-            Some(b) if b.width.map_or(0.5, |w| w.0) <= 0.0 => None,
-            Some(b) if b.lines == BorderLines::None => None,
-            Some(b) => Some((
-                b.width.map_or(0.5, |w| w.0),
-                b.color.unwrap_or(Color::BLACK),
-                b.lines,
-            )),
-            None => Some((0.5, Color::BLACK, BorderLines::All)),
-        };
-        let mut laid: Vec<Option<Laid>> = laid.into_iter().map(Some).collect();
-        let mut groups: Vec<Fragment> = Vec::new();
-        let mut r = 0;
-        // Cells were placed row by row, so each group's cells follow the previous one's.
-        let mut next_cell = 0;
-        while r < nrows {
-            let mut end = group_end[r];
-            let mut k = r;
-            while k < end {
-                end = end.max(group_end[k]);
-                k += 1;
-            }
-            let mut y_of = vec![0.0f32; end - r + 1];
-            for i in r..end {
-                y_of[i - r + 1] = y_of[i - r] + heights[i];
-            }
-            let mut cells = Vec::new();
-            while next_cell < placed.len() && placed[next_cell].row < end {
-                let pi = next_cell;
-                let p = &placed[pi];
-                next_cell += 1;
-                let l = laid[pi].take().expect("each cell is placed once");
-                let row_bg = cells_of(&t.rows[p.row]).1;
-                let header_bg = (p.row < header_end)
-                    .then_some(t.header_background)
-                    .flatten();
-                let background = p
+
+        let mut cells = Vec::with_capacity(last - first);
+        for (p, (frags, _)) in plan.placed[first..last].iter().zip(laid) {
+            let row_bg = cells_of(&t.rows[p.row]).1;
+            let header_bg = (p.row < plan.header_end)
+                .then_some(t.header_background)
+                .flatten();
+            cells.push(CellFrag {
+                x: plan.xs[p.col],
+                width: plan.xs[p.col + p.colspan] - plan.xs[p.col],
+                y: y_of[p.row - r],
+                height: y_of[p.row - r + p.rowspan] - y_of[p.row - r],
+                pad: plan.pad_of(p),
+                background: p
                     .cell
                     .spec()
                     .and_then(|s| s.background)
                     .or(row_bg)
-                    .or(header_bg);
-                let valign = p.cell.spec().and_then(|s| s.valign).unwrap_or(VAlign::Top);
-                cells.push(CellFrag {
-                    x: xs[p.col],
-                    width: xs[p.col + p.colspan] - xs[p.col],
-                    y: y_of[p.row - r],
-                    height: y_of[p.row - r + p.rowspan] - y_of[p.row - r],
-                    pad: pad_of(p),
-                    background,
-                    valign,
-                    content: l.frags,
-                });
-            }
-            let height = y_of[end - r];
-            let mut f = Fragment::items(height, vec![]);
-            f.kind = FragKind::Row(Box::new(RowFrag {
-                cells,
-                height,
-                border,
-            }));
-            f.keep_with_next = end <= header_end;
-            groups.push(f);
-            r = end;
+                    .or(header_bg),
+                valign: p.cell.spec().and_then(|s| s.valign).unwrap_or(VAlign::Top),
+                content: frags,
+            });
         }
-        let header_groups = groups.iter().take_while(|g| g.keep_with_next).count();
-        if header_groups > 0 && header_groups < groups.len() {
-            let header: Rc<Vec<Fragment>> = Rc::new(groups[..header_groups].to_vec());
-            for g in &mut groups[header_groups..] {
-                g.repeat_header = Some(header.clone());
-            }
+        let height = y_of[end - r];
+        let mut f = Fragment::items(height, vec![]);
+        f.kind = FragKind::Row(Box::new(RowFrag {
+            cells,
+            height,
+            border: plan.border,
+        }));
+        f.keep_with_next = end <= plan.header_end;
+        if g >= plan.header_groups {
+            f.repeat_header = plan.header.clone();
         }
-        out.extend(groups);
+        f
     }
 
     fn sheet_props(&self, name: &str) -> crate::model::StyleProps {
