@@ -48,8 +48,63 @@ pub fn compile(
 /// # Errors
 /// Every error found in the document.
 pub fn render_pdf(json: &str, res: &dyn Resources) -> Result<Vec<u8>, Diagnostics> {
-    let paged = compile(json, res)?.output;
-    export::pdf(&paged, res.fonts(), &export::PdfOptions::default())
+    let doc = model::parse(json)?;
+    let opts = (
+        layout::LayoutOptions::default(),
+        export::PdfOptions::default(),
+    );
+    Ok(pdf_document(&doc, res, &opts.0, &opts.1)?.output.bytes)
+}
+
+/// A PDF and its page count.
+#[derive(Debug, Clone)]
+pub struct PdfOutput {
+    /// The file.
+    pub bytes: Vec<u8>,
+    /// Its number of pages.
+    pub page_count: usize,
+}
+
+/// Lays out a document and writes it as PDF page by page, so that memory does not grow
+/// with the page count beyond the PDF itself.
+///
+/// # Errors
+/// Every error found in the document, with warnings alongside.
+pub fn pdf_document(
+    doc: &model::Document,
+    res: &dyn Resources,
+    layout_options: &layout::LayoutOptions,
+    pdf_options: &export::PdfOptions,
+) -> Result<Warned<PdfOutput>, Diagnostics> {
+    let mut writer = export::PdfWriter::new(res.fonts(), pdf_options);
+    let mut failed = None;
+    let summary = layout::layout_pages(doc, res, layout_options, &mut |page, images, anchors| {
+        if failed.is_none()
+            && let Err(e) = writer.page(&page, images, anchors)
+        {
+            failed = Some(e);
+        }
+    })?;
+    if let Some(e) = failed {
+        return Err(e);
+    }
+    let Warned {
+        output: summary,
+        mut warnings,
+    } = summary;
+    let bytes = writer
+        .finish(&summary.outline, &doc.metadata)
+        .map_err(|mut e| {
+            e.0.append(&mut warnings);
+            e
+        })?;
+    Ok(Warned {
+        output: PdfOutput {
+            bytes,
+            page_count: summary.page_count,
+        },
+        warnings,
+    })
 }
 
 /// Renders a JSON document to one SVG per page, ignoring warnings.

@@ -166,25 +166,37 @@ impl Renderer {
     /// # Errors
     /// [`RenderError::Invalid`] with every problem found.
     pub fn render(&self, json: &str, format: Format) -> Result<Rendered, RenderError> {
-        let warned = ode_core::compile(json, &self.resources).map_err(RenderError::Invalid)?;
-        let paged = warned.output;
+        let doc = ode_core::model::parse(json).map_err(RenderError::Invalid)?;
         let fonts = self.resources.fonts();
-        let output = match format {
-            Format::Pdf => Output::Pdf(
-                ode_core::export::pdf(&paged, fonts, &ode_core::export::PdfOptions::default())
-                    .map_err(RenderError::Invalid)?,
-            ),
-            Format::Svg => Output::Svg(ode_core::export::svg(
-                &paged,
-                fonts,
-                &ode_core::export::SvgOptions::default(),
-            )),
-        };
-        Ok(Rendered {
-            output,
-            warnings: warned.warnings,
-            pages: paged.pages.len(),
-        })
+        let layout = ode_core::layout::LayoutOptions::default();
+        match format {
+            Format::Pdf => {
+                // Written page by page as layout finishes each one.
+                let pdf_options = ode_core::export::PdfOptions::default();
+                let w = ode_core::pdf_document(&doc, &self.resources, &layout, &pdf_options)
+                    .map_err(RenderError::Invalid)?;
+                Ok(Rendered {
+                    pages: w.output.page_count,
+                    output: Output::Pdf(w.output.bytes),
+                    warnings: w.warnings,
+                })
+            }
+            Format::Svg => {
+                let w = ode_core::layout::layout(&doc, &self.resources, &layout)
+                    .map_err(RenderError::Invalid)?;
+                let pages = w.output.pages.len();
+                let svgs = ode_core::export::svg(
+                    &w.output,
+                    fonts,
+                    &ode_core::export::SvgOptions::default(),
+                );
+                Ok(Rendered {
+                    output: Output::Svg(svgs),
+                    warnings: w.warnings,
+                    pages,
+                })
+            }
+        }
     }
 
     /// Checks a document without exporting it: every error and warning.

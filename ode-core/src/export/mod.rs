@@ -3,5 +3,5 @@
 mod pdf;
 mod svg;
 
-pub use pdf::{PdfOptions, pdf};
+pub use pdf::{PdfOptions, PdfWriter, pdf};
 pub use svg::{SvgOptions, svg, svg_page};

@@ -19,7 +19,12 @@ use krilla::text::{Font, GlyphId};
 use krilla_svg::{SurfaceExt, SvgSettings};
 
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::frame::{Glyph, ImageFormat, Item, LinkTarget, PagedDocument, RectItem};
+use std::collections::BTreeMap;
+
+use crate::frame::{
+    Glyph, ImageData, ImageFormat, Item, LinkTarget, Location, OutlineEntry, Page, PagedDocument,
+    RectItem,
+};
 use crate::geom::{Color, Rect};
 use crate::text::{FontBook, FontId};
 
@@ -212,40 +217,76 @@ pub fn pdf(
     fonts: &FontBook,
     options: &PdfOptions,
 ) -> Result<Vec<u8>, Diagnostics> {
-    let settings = krilla::SerializeSettings {
-        compress_content_streams: options.compress,
-        enable_tagging: false,
-        ascii_compatible: !options.compress,
-        ..krilla::SerializeSettings::default()
-    };
-    let mut document = Document::new_with(settings);
-    let mut font_cache: HashMap<FontId, Option<Font>> = HashMap::new();
-    let mut images = Images {
-        raster: HashMap::new(),
-        svg: HashMap::new(),
-    };
-    let mut problems: Vec<Diagnostic> = Vec::new();
-    let mut faces = HashMap::new();
+    let mut writer = PdfWriter::new(fonts, options);
+    for page in &doc.pages {
+        writer.page(page, &doc.images, &doc.anchors)?;
+    }
+    writer.finish(&doc.outline, &doc.metadata)
+}
 
-    for (index, page) in doc.pages.iter().enumerate() {
+/// Writes a PDF one page at a time, for pages coming from
+/// [`layout_pages`](crate::layout::layout_pages): a page can be dropped as soon as it
+/// is written.
+pub struct PdfWriter<'f> {
+    document: Document,
+    fonts: &'f FontBook,
+    faces: HashMap<FontId, Option<ttf_parser::Face<'f>>>,
+    font_cache: HashMap<FontId, Option<Font>>,
+    images: Images,
+    problems: Vec<Diagnostic>,
+}
+
+impl<'f> PdfWriter<'f> {
+    /// A writer with no pages yet.
+    pub fn new(fonts: &'f FontBook, options: &PdfOptions) -> Self {
+        let settings = krilla::SerializeSettings {
+            compress_content_streams: options.compress,
+            enable_tagging: false,
+            ascii_compatible: !options.compress,
+            ..krilla::SerializeSettings::default()
+        };
+        PdfWriter {
+            document: Document::new_with(settings),
+            fonts,
+            faces: HashMap::new(),
+            font_cache: HashMap::new(),
+            images: Images {
+                raster: HashMap::new(),
+                svg: HashMap::new(),
+            },
+            problems: Vec::new(),
+        }
+    }
+
+    /// Writes one page. `images` are the images its items refer to by index, and
+    /// `anchors` where links to anchors go.
+    ///
+    /// # Errors
+    /// A page size PDF cannot hold.
+    pub fn page(
+        &mut self,
+        page: &Page,
+        images: &[ImageData],
+        anchors: &BTreeMap<String, Location>,
+    ) -> Result<(), Diagnostics> {
         let settings =
             PageSettings::from_wh(page.size.width, page.size.height).ok_or_else(|| {
                 Diagnostics::from(Diagnostic::error("/page/size", "invalid page size"))
             })?;
-        let mut kpage = document.start_page_with(settings);
+        let mut kpage = self.document.start_page_with(settings);
         let mut links = Vec::new();
         {
             let mut surface = kpage.surface();
             draw(
                 &mut surface,
                 &page.items,
-                doc,
-                fonts,
-                &mut faces,
-                &mut font_cache,
-                &mut images,
+                images,
+                self.fonts,
+                &mut self.faces,
+                &mut self.font_cache,
+                &mut self.images,
                 &mut links,
-                &mut problems,
+                &mut self.problems,
             );
             surface.finish();
         }
@@ -253,7 +294,7 @@ pub fn pdf(
             let Some(r) = krect(rect) else { continue };
             let target = match target {
                 LinkTarget::Url(url) => Target::Action(Action::Link(LinkAction::new(url))),
-                LinkTarget::Anchor(name) => match doc.anchors.get(&name) {
+                LinkTarget::Anchor(name) => match anchors.get(&name) {
                     Some(loc) => Target::Destination(Destination::Xyz(XyzDestination::new(
                         loc.page,
                         KPoint::from_xy(loc.point.x, loc.point.y),
@@ -264,85 +305,100 @@ pub fn pdf(
             kpage.add_annotation(Annotation::new_link(LinkAnnotation::new(r, target), None));
         }
         kpage.finish();
-        let _ = index;
+        Ok(())
     }
 
-    // Outline: nest each heading under the nearest earlier one of a lower level.
-    if !doc.outline.is_empty() {
-        let mut outline = Outline::new();
-        let mut stack: Vec<(u8, OutlineNode)> = Vec::new();
-        fn close(stack: &mut Vec<(u8, OutlineNode)>, outline: &mut Outline, level: u8) {
-            while stack.last().is_some_and(|(l, _)| *l >= level) {
-                let (_, node) = stack.pop().expect("checked");
-                match stack.last_mut() {
-                    Some((_, parent)) => parent.push_child(node),
-                    None => outline.push_child(node),
+    /// Adds the outline and metadata and returns the file.
+    ///
+    /// # Errors
+    /// A font krilla cannot embed, an image that cannot be decoded, or a PDF limit
+    /// exceeded.
+    pub fn finish(
+        self,
+        outline_entries: &[OutlineEntry],
+        m: &crate::model::Metadata,
+    ) -> Result<Vec<u8>, Diagnostics> {
+        let PdfWriter {
+            mut document,
+            problems,
+            ..
+        } = self;
+        // Outline: nest each heading under the nearest earlier one of a lower level.
+        if !outline_entries.is_empty() {
+            let mut outline = Outline::new();
+            let mut stack: Vec<(u8, OutlineNode)> = Vec::new();
+            fn close(stack: &mut Vec<(u8, OutlineNode)>, outline: &mut Outline, level: u8) {
+                while stack.last().is_some_and(|(l, _)| *l >= level) {
+                    let (_, node) = stack.pop().expect("checked");
+                    match stack.last_mut() {
+                        Some((_, parent)) => parent.push_child(node),
+                        None => outline.push_child(node),
+                    }
                 }
             }
+            for e in outline_entries {
+                close(&mut stack, &mut outline, e.level);
+                let dest = XyzDestination::new(
+                    e.location.page,
+                    KPoint::from_xy(e.location.point.x, e.location.point.y),
+                );
+                stack.push((e.level, OutlineNode::new(e.title.clone(), dest)));
+            }
+            close(&mut stack, &mut outline, 0);
+            document.set_outline(outline);
         }
-        for e in &doc.outline {
-            close(&mut stack, &mut outline, e.level);
-            let dest = XyzDestination::new(
-                e.location.page,
-                KPoint::from_xy(e.location.point.x, e.location.point.y),
-            );
-            stack.push((e.level, OutlineNode::new(e.title.clone(), dest)));
-        }
-        close(&mut stack, &mut outline, 0);
-        document.set_outline(outline);
-    }
 
-    let m = &doc.metadata;
-    let mut meta = Metadata::new().creator("ODE".into());
-    if let Some(t) = &m.title {
-        meta = meta.title(t.clone());
-    }
-    if let Some(a) = &m.author {
-        meta = meta.authors(vec![a.clone()]);
-    }
-    if let Some(s) = &m.subject {
-        meta = meta.description(s.clone());
-    }
-    if !m.keywords.is_empty() {
-        meta = meta.keywords(m.keywords.clone());
-    }
-    if let Some(l) = &m.language {
-        meta = meta.language(l.clone());
-    }
-    if let Some((y, mo, d, time)) = m
-        .created
-        .as_deref()
-        .and_then(crate::model::decode::parse_date)
-    {
-        let mut dt = DateTime::new(y).month(mo).day(d);
-        if let Some((h, mi, s)) = time {
-            dt = dt
-                .hour(h)
-                .minute(mi)
-                .second(s)
-                .utc_offset_hour(0)
-                .utc_offset_minute(0);
+        let mut meta = Metadata::new().creator("ODE".into());
+        if let Some(t) = &m.title {
+            meta = meta.title(t.clone());
         }
-        meta = meta.creation_date(dt);
-    }
-    document.set_metadata(meta);
+        if let Some(a) = &m.author {
+            meta = meta.authors(vec![a.clone()]);
+        }
+        if let Some(s) = &m.subject {
+            meta = meta.description(s.clone());
+        }
+        if !m.keywords.is_empty() {
+            meta = meta.keywords(m.keywords.clone());
+        }
+        if let Some(l) = &m.language {
+            meta = meta.language(l.clone());
+        }
+        if let Some((y, mo, d, time)) = m
+            .created
+            .as_deref()
+            .and_then(crate::model::decode::parse_date)
+        {
+            let mut dt = DateTime::new(y).month(mo).day(d);
+            if let Some((h, mi, s)) = time {
+                dt = dt
+                    .hour(h)
+                    .minute(mi)
+                    .second(s)
+                    .utc_offset_hour(0)
+                    .utc_offset_minute(0);
+            }
+            meta = meta.creation_date(dt);
+        }
+        document.set_metadata(meta);
 
-    if !problems.is_empty() {
-        return Err(Diagnostics(problems));
+        if !problems.is_empty() {
+            return Err(Diagnostics(problems));
+        }
+        document.finish().map_err(|e| {
+            Diagnostics::from(Diagnostic::error(
+                "",
+                format!("the PDF could not be written: {e:?}"),
+            ))
+        })
     }
-    document.finish().map_err(|e| {
-        Diagnostics::from(Diagnostic::error(
-            "",
-            format!("the PDF could not be written: {e:?}"),
-        ))
-    })
 }
 
 #[allow(clippy::too_many_arguments)]
 fn draw<'f>(
     surface: &mut Surface,
     items: &[Item],
-    doc: &PagedDocument,
+    image_data: &[ImageData],
     fonts: &'f FontBook,
     faces: &mut HashMap<FontId, Option<ttf_parser::Face<'f>>>,
     font_cache: &mut HashMap<FontId, Option<Font>>,
@@ -480,7 +536,7 @@ fn draw<'f>(
                 surface.draw_path(&path);
             }
             Item::Image(img) => {
-                let data = &doc.images[img.image];
+                let data = &image_data[img.image];
                 let clip = img.clip.and_then(krect).and_then(|r| {
                     let mut pb = PathBuilder::new();
                     pb.push_rect(r);
@@ -542,7 +598,8 @@ fn draw<'f>(
                     NormalizedF32::new(g.opacity.clamp(0.0, 1.0)).unwrap_or(NormalizedF32::ONE);
                 surface.push_opacity(opacity);
                 draw(
-                    surface, &g.items, doc, fonts, faces, font_cache, images, links, problems,
+                    surface, &g.items, image_data, fonts, faces, font_cache, images, links,
+                    problems,
                 );
                 surface.pop();
                 surface.pop();

@@ -229,7 +229,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn style_for(
+    pub(crate) fn style_for(
         &self,
         props: &BlockProps,
         inherited: &Rc<BlockStyle>,
@@ -248,7 +248,7 @@ impl Ctx<'_> {
     }
 
     /// Lays out one block; returns the space it wants below.
-    fn block(
+    pub(crate) fn block(
         &mut self,
         block: &Block,
         inherited: &Rc<BlockStyle>,

@@ -48,17 +48,65 @@ pub fn layout(
     res: &dyn Resources,
     options: &LayoutOptions,
 ) -> Result<Warned<PagedDocument>, Diagnostics> {
+    let mut pages = Vec::new();
+    let summary = layout_pages(doc, res, options, &mut |page, _, _| pages.push(page))?;
+    let Warned { output, warnings } = summary;
+    Ok(Warned {
+        output: PagedDocument {
+            pages,
+            outline: output.outline,
+            anchors: output.anchors,
+            images: output.images,
+            metadata: doc.metadata.clone(),
+        },
+        warnings,
+    })
+}
+
+/// What [`layout_pages`] returns besides the pages it handed on.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// Number of pages.
+    pub page_count: usize,
+    /// Headings for the PDF outline, in document order.
+    pub outline: Vec<crate::frame::OutlineEntry>,
+    /// Named anchors and where they are.
+    pub anchors: std::collections::BTreeMap<String, crate::frame::Location>,
+    /// Every image the pages refer to.
+    pub images: Vec<ImageData>,
+}
+
+/// Lays out a document, handing each page to `sink` as soon as it is finished, so that
+/// memory does not grow with the number of pages. The sink also receives the images
+/// loaded so far (pages refer to them by index) and the document's anchors, complete
+/// in advance whenever the document links to them.
+///
+/// # Errors
+/// As [`layout`]. Pages may have been handed on before an error is found.
+pub fn layout_pages(
+    doc: &Document,
+    res: &dyn Resources,
+    options: &LayoutOptions,
+    sink: &mut paginate::PageSink,
+) -> Result<Warned<Summary>, Diagnostics> {
     let mut ctx = Ctx::new(doc, res);
-    let result = ctx.run(doc, options);
+    let result = paginate::run(&mut ctx, doc, options, sink);
     let diags = std::mem::take(&mut ctx.diags);
     match result {
-        Some(paged) if !diags.iter().any(Diagnostic::is_error) => Ok(Warned {
-            output: paged,
+        Some(s) if !diags.iter().any(Diagnostic::is_error) => Ok(Warned {
+            output: Summary {
+                page_count: s.page_count,
+                outline: s.outline,
+                anchors: s.anchors,
+                images: std::mem::take(&mut ctx.images),
+            },
             warnings: diags,
         }),
         _ => Err(Diagnostics(diags)),
     }
 }
+
+pub use paginate::PageSink;
 
 /// Shared state of one layout run.
 pub(crate) struct Ctx<'a> {
@@ -206,10 +254,6 @@ impl<'a> Ctx<'a> {
         });
         self.image_index.insert(src.to_string(), i);
         Some(i)
-    }
-
-    fn run(&mut self, doc: &Document, options: &LayoutOptions) -> Option<PagedDocument> {
-        paginate::run(self, doc, options)
     }
 }
 

@@ -7,11 +7,9 @@ use super::Ctx;
 use super::flow::{FragKind, Fragment, Marker, stack_height};
 use super::inline::FieldMode;
 use super::style::BlockStyle;
-use crate::frame::{
-    GroupItem, Item, Location, OutlineEntry, Page, PagedDocument, RectItem, TextItem,
-};
+use crate::frame::{GroupItem, ImageData, Item, Location, OutlineEntry, Page, RectItem, TextItem};
 use crate::geom::{Color, Point, Rect, Size, Transform};
-use crate::model::{Block, Cell, Document, FieldKind, Inline, ListItem, Orientation, Row};
+use crate::model::{Block, Document, FieldKind, Inline, ListItem, Orientation, Row};
 use crate::path::JPath;
 
 const EPS: f32 = 0.01;
@@ -25,16 +23,32 @@ struct Geometry {
 }
 
 /// A placed fragment.
-struct Placed {
+pub(super) struct Placed {
     frag: Fragment,
     y: f32,
 }
+
+/// What a layout learns about the whole document besides its pages.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Summary {
+    /// Number of pages.
+    pub page_count: usize,
+    /// Headings for the PDF outline, in document order.
+    pub outline: Vec<OutlineEntry>,
+    /// Named anchors and where they are.
+    pub anchors: BTreeMap<String, Location>,
+}
+
+/// Receives finished pages, with the images they refer to and every anchor of the
+/// document (known in advance when the document links to anchors).
+pub type PageSink<'s> = dyn FnMut(Page, &[ImageData], &BTreeMap<String, Location>) + 's;
 
 pub(super) fn run(
     ctx: &mut Ctx,
     doc: &Document,
     options: &super::LayoutOptions,
-) -> Option<PagedDocument> {
+    sink: &mut PageSink,
+) -> Option<Summary> {
     let (mut w, mut h) = doc.page.size.dimensions();
     if doc.page.orientation == Orientation::Landscape {
         std::mem::swap(&mut w, &mut h);
@@ -48,146 +62,185 @@ pub(super) fn run(
         height: h - m.top.0 - m.bottom.0,
     };
     ctx.body_height = geo.height;
+    let body_fields = blocks_have_page_fields(&doc.content);
+
+    // Pages are produced one at a time and handed on, so memory does not grow with the
+    // page count. What a page cannot know before the end (the page count, where a
+    // linked anchor lands, how many digits a page number in the body needs) comes from
+    // a first pass that only counts.
+    let mut digits = 1;
+    let mut known: Option<Summary> = None;
+    if needs_first_pass(doc) {
+        loop {
+            let summary = pass(ctx, doc, &geo, options, digits, None, sink)?;
+            let need = summary.page_count.to_string().len();
+            if body_fields && need > digits {
+                digits = need;
+                continue;
+            }
+            known = Some(summary);
+            break;
+        }
+    }
+    pass(
+        ctx,
+        doc,
+        &geo,
+        options,
+        digits,
+        Some(known.unwrap_or_default()),
+        sink,
+    )
+}
+
+/// Whether pages need facts about later pages: the page count, anchors linked to, or
+/// page numbers in the body (whose width depends on the page count).
+fn needs_first_pass(doc: &Document) -> bool {
+    let regions = [&doc.header, &doc.footer];
+    let region_blocks = regions
+        .iter()
+        .filter_map(|r| r.as_ref())
+        .flat_map(|r| std::iter::once(&r.content).chain(r.first_page.as_ref()));
+    let page_count = |i: &Inline| matches!(i, Inline::Field(f) if f.field == FieldKind::PageCount);
+    let internal_link = |i: &Inline| match i {
+        Inline::Span(s) => s.style.link.as_deref().is_some_and(|l| l.starts_with('#')),
+        Inline::Field(f) => f.style.link.as_deref().is_some_and(|l| l.starts_with('#')),
+        _ => false,
+    };
+    let anything = |pred: &dyn Fn(&Inline) -> bool| {
+        any_inline(&doc.content, pred) || region_blocks.clone().any(|b| any_inline(b, pred))
+    };
+    blocks_have_page_fields(&doc.content) || anything(&page_count) || anything(&internal_link)
+}
+
+/// One layout of the whole body. Without `emit`, pages are only counted and their
+/// anchors and headings recorded; with it, each page is drawn and handed to `sink`.
+fn pass(
+    ctx: &mut Ctx,
+    doc: &Document,
+    geo: &Geometry,
+    options: &super::LayoutOptions,
+    digits: usize,
+    emit: Option<Summary>,
+    sink: &mut PageSink,
+) -> Option<Summary> {
     let root = JPath::Root;
     let content_path = root.key("content");
     let default = ctx.sheet.get("default");
-    let body_fields = blocks_have_page_fields(&doc.content);
-
-    // Lay out the body; when it shows page numbers, redo it once the number of digits
-    // of the page count is known, so that placeholders reserve the right width.
-    let mut digits = 1;
-    let mut pages;
-    loop {
-        let mut frags = Vec::new();
-        ctx.blocks(
-            &doc.content,
-            &default,
-            geo.width,
-            FieldMode::Placeholder { digits },
-            &content_path,
-            &mut frags,
-        );
-        if ctx.diags.iter().any(|d| d.is_error()) {
-            return None;
-        }
-        pages = paginate(ctx, frags, geo.height);
-        if pages.len() > options.max_pages {
-            ctx.error(
-                String::new(),
-                format!(
-                    "the document has {} pages, more than the limit of {}",
-                    pages.len(),
-                    options.max_pages
-                ),
-            );
-            return None;
-        }
-        let need = pages.len().to_string().len();
-        if !body_fields || need <= digits {
-            break;
-        }
-        digits = need;
-    }
-    let count = pages.len().max(1);
-    if pages.is_empty() {
-        pages.push(Vec::new());
-    }
-
-    // Headers and footers: laid out once when they show no page numbers.
-    let header_style = ctx.sheet.get("header");
-    let footer_style = ctx.sheet.get("footer");
-    let header_gap = doc.page.header_gap.map_or(12.0, |l| l.0);
-    let footer_gap = doc.page.footer_gap.map_or(12.0, |l| l.0);
-    let mut region_cache: BTreeMap<(bool, bool), Vec<Fragment>> = BTreeMap::new();
-
-    let mut out_pages = Vec::with_capacity(count);
-    let mut anchors = BTreeMap::new();
-    let mut outline = Vec::new();
-    for (pi, placed) in pages.into_iter().enumerate() {
-        let mut items: Vec<Item> = Vec::new();
-        if let Some(bg) = doc.page.background {
-            items.push(Item::Rect(RectItem {
-                rect: Rect::new(0.0, 0.0, w, h),
-                fill: Some(bg),
-                stroke: None,
-            }));
-        }
-        if let Some(wm) = &doc.watermark {
-            watermark(ctx, wm, &geo, &mut items);
-        }
-        for (is_header, region) in [(true, &doc.header), (false, &doc.footer)] {
-            let Some(region) = region else { continue };
-            let first = pi == 0 && region.first_page.is_some();
-            let blocks = if first {
-                region.first_page.as_deref().unwrap_or_default()
-            } else {
-                &region.content
-            };
-            let key = if is_header { "header" } else { "footer" };
-            let rp = root.key(key);
-            let seg = if first { "first_page" } else { "content" };
-            let bp = rp.key(seg);
-            let style = if is_header {
-                &header_style
-            } else {
-                &footer_style
-            };
-            let frags = if blocks_have_page_fields(blocks) {
-                region_frags(
-                    ctx,
-                    blocks,
-                    style,
-                    geo.width,
-                    FieldMode::Exact {
-                        page: pi + 1,
-                        count,
-                    },
-                    &bp,
-                )
-            } else {
-                region_cache
-                    .entry((is_header, first))
-                    .or_insert_with(|| {
-                        region_frags(
-                            ctx,
-                            blocks,
-                            style,
-                            geo.width,
-                            FieldMode::Exact { page: 1, count },
-                            &bp,
-                        )
-                    })
-                    .clone()
-            };
-            let total = stack_height(&frags);
-            let mut y = if is_header {
-                geo.top - header_gap - total
-            } else {
-                h - m.bottom.0 + footer_gap
-            };
-            let room = if is_header {
-                geo.top - header_gap
-            } else {
-                m.bottom.0 - footer_gap
-            };
-            if total > room + EPS && pi == 0 {
-                ctx.warn(
-                    rp.to_string(),
-                    format!("the {key} is {total:.0}pt tall but the margin leaves {:.0}pt; it overlaps the body", room.max(0.0)),
-                );
-            }
-            if is_header {
-                y = y.max(0.0);
-            }
-            for (i, f) in frags.iter().enumerate() {
-                if i > 0 {
-                    y += f.space_before;
+    let fields = FieldMode::Placeholder { digits };
+    let mut state = PassState {
+        summary: Summary::default(),
+        known: emit,
+        region_cache: BTreeMap::new(),
+        too_many: false,
+    };
+    let mut pager = Paginator::new(geo.height);
+    {
+        let mut on_page = |ctx: &mut Ctx, placed: Vec<Placed>| -> bool {
+            state.page(ctx, doc, geo, placed, sink, options.max_pages)
+        };
+        let mut prev_after: Option<f32> = None;
+        for (i, block) in doc.content.iter().enumerate() {
+            let p = content_path.index(i);
+            let mut feed_all = |ctx: &mut Ctx, frags: Vec<Fragment>, pager: &mut Paginator| {
+                for f in frags {
+                    pager.feed(ctx, f, &mut on_page);
                 }
-                f.emit(geo.left, y, &mut items);
-                y += f.height;
+            };
+            match block {
+                // A table with rows is laid out one row group at a time.
+                Block::Table(t) if !t.rows.is_empty() && !t.columns.is_empty() => {
+                    let name = if t.props.style.is_none() {
+                        Some("table")
+                    } else {
+                        None
+                    };
+                    let style = ctx.style_for(&t.props, &default, name);
+                    let Some(plan) = ctx.table_plan(t, &style, geo.width, fields, &p) else {
+                        continue;
+                    };
+                    for g in 0..plan.len() {
+                        let mut f = ctx.table_group(&plan, g, &p);
+                        if g == 0 {
+                            f.space_before = f
+                                .space_before
+                                .max(style.space_before)
+                                .max(prev_after.unwrap_or(0.0));
+                            if let Some(a) = &t.props.anchor {
+                                f.markers.insert(0, (0.0, Marker::Anchor(a.clone())));
+                            }
+                        }
+                        pager.feed(ctx, f, &mut on_page);
+                        if pager.stopped {
+                            break;
+                        }
+                    }
+                    prev_after = Some(style.space_after);
+                }
+                _ => {
+                    let mut frags = Vec::new();
+                    let after = ctx.block(block, &default, geo.width, fields, &p, &mut frags);
+                    if let Some(first) = frags.first_mut() {
+                        if let Some(a) = prev_after {
+                            first.space_before = first.space_before.max(a);
+                        }
+                        prev_after = Some(after);
+                    }
+                    feed_all(ctx, frags, &mut pager);
+                }
+            }
+            if pager.stopped || ctx.diags.iter().any(|d| d.is_error()) {
+                break;
             }
         }
-        for p in placed {
+        pager.finish(ctx, &mut on_page);
+    }
+    if state.too_many {
+        ctx.error(
+            String::new(),
+            format!(
+                "the document has more than {} pages, the limit",
+                options.max_pages
+            ),
+        );
+        return None;
+    }
+    if ctx.diags.iter().any(|d| d.is_error()) {
+        return None;
+    }
+    if state.summary.page_count == 0 {
+        // An empty document still has a page.
+        state.page(ctx, doc, geo, Vec::new(), sink, options.max_pages);
+    }
+    Some(state.summary)
+}
+
+struct PassState {
+    summary: Summary,
+    /// Set when drawing: what the counting pass learned.
+    known: Option<Summary>,
+    region_cache: BTreeMap<(bool, bool), Vec<Fragment>>,
+    too_many: bool,
+}
+
+impl PassState {
+    /// Takes a finished page; returns false to stop.
+    fn page(
+        &mut self,
+        ctx: &mut Ctx,
+        doc: &Document,
+        geo: &Geometry,
+        placed: Vec<Placed>,
+        sink: &mut PageSink,
+        max_pages: usize,
+    ) -> bool {
+        let pi = self.summary.page_count;
+        self.summary.page_count += 1;
+        if self.summary.page_count > max_pages {
+            self.too_many = true;
+            return false;
+        }
+        for p in &placed {
             for (dy, marker) in &p.frag.markers {
                 let loc = Location {
                     page: pi,
@@ -195,33 +248,136 @@ pub(super) fn run(
                 };
                 match marker {
                     Marker::Anchor(name) => {
-                        anchors.entry(name.clone()).or_insert(loc);
+                        self.summary.anchors.entry(name.clone()).or_insert(loc);
                     }
-                    Marker::Heading { level, title } => outline.push(OutlineEntry {
+                    Marker::Heading { level, title } => self.summary.outline.push(OutlineEntry {
                         level: *level,
                         title: title.clone(),
                         location: loc,
                     }),
                 }
             }
-            p.frag.emit_owned(geo.left, geo.top + p.y, &mut items);
         }
-        if body_fields {
-            fill_fields(ctx, &mut items, pi + 1, count);
-        }
-        items.iter_mut().for_each(Item::snap);
-        out_pages.push(Page {
-            size: geo.size,
-            items,
-        });
+        let Some(known) = &self.known else {
+            return true;
+        };
+        let count = known.page_count.max(1);
+        let items = draw_page(ctx, doc, geo, pi, count, placed, &mut self.region_cache);
+        let anchors = if known.anchors.is_empty() {
+            &self.summary.anchors
+        } else {
+            &known.anchors
+        };
+        sink(
+            Page {
+                size: geo.size,
+                items,
+            },
+            &ctx.images,
+            anchors,
+        );
+        true
     }
-    Some(PagedDocument {
-        pages: out_pages,
-        outline,
-        anchors,
-        images: std::mem::take(&mut ctx.images),
-        metadata: doc.metadata.clone(),
-    })
+}
+
+/// Draws one page: background, watermark, header and footer, then the body.
+fn draw_page(
+    ctx: &mut Ctx,
+    doc: &Document,
+    geo: &Geometry,
+    pi: usize,
+    count: usize,
+    placed: Vec<Placed>,
+    region_cache: &mut BTreeMap<(bool, bool), Vec<Fragment>>,
+) -> Vec<Item> {
+    let (w, h) = (geo.size.width, geo.size.height);
+    let m = doc.page.margins;
+    let root = JPath::Root;
+    let mut items: Vec<Item> = Vec::new();
+    if let Some(bg) = doc.page.background {
+        items.push(Item::Rect(RectItem {
+            rect: Rect::new(0.0, 0.0, w, h),
+            fill: Some(bg),
+            stroke: None,
+        }));
+    }
+    if let Some(wm) = &doc.watermark {
+        watermark(ctx, wm, geo, &mut items);
+    }
+    let header_gap = doc.page.header_gap.map_or(12.0, |l| l.0);
+    let footer_gap = doc.page.footer_gap.map_or(12.0, |l| l.0);
+    for (is_header, region) in [(true, &doc.header), (false, &doc.footer)] {
+        let Some(region) = region else { continue };
+        let first = pi == 0 && region.first_page.is_some();
+        let blocks = if first {
+            region.first_page.as_deref().unwrap_or_default()
+        } else {
+            &region.content
+        };
+        let key = if is_header { "header" } else { "footer" };
+        let rp = root.key(key);
+        let bp = rp.key(if first { "first_page" } else { "content" });
+        let style = ctx.sheet.get(key);
+        // Laid out once when they show no page numbers.
+        let frags = if blocks_have_page_fields(blocks) {
+            region_frags(
+                ctx,
+                blocks,
+                &style,
+                geo.width,
+                FieldMode::Exact {
+                    page: pi + 1,
+                    count,
+                },
+                &bp,
+            )
+        } else {
+            region_cache
+                .entry((is_header, first))
+                .or_insert_with(|| {
+                    region_frags(
+                        ctx,
+                        blocks,
+                        &style,
+                        geo.width,
+                        FieldMode::Exact { page: 1, count },
+                        &bp,
+                    )
+                })
+                .clone()
+        };
+        let total = stack_height(&frags);
+        let room = if is_header {
+            geo.top - header_gap
+        } else {
+            m.bottom.0 - footer_gap
+        };
+        let mut y = if is_header {
+            (geo.top - header_gap - total).max(0.0)
+        } else {
+            h - m.bottom.0 + footer_gap
+        };
+        if total > room + EPS {
+            ctx.warn(
+                rp.to_string(),
+                format!("the {key} is {total:.0}pt tall but the margin leaves {:.0}pt; it overlaps the body", room.max(0.0)),
+            );
+        }
+        for (i, f) in frags.iter().enumerate() {
+            if i > 0 {
+                y += f.space_before;
+            }
+            f.emit(geo.left, y, &mut items);
+            y += f.height;
+        }
+    }
+    let body_start = items.len();
+    for p in placed {
+        p.frag.emit_owned(geo.left, geo.top + p.y, &mut items);
+    }
+    fill_fields(ctx, &mut items[body_start..], pi + 1, count);
+    items.iter_mut().for_each(Item::snap);
+    items
 }
 
 fn region_frags(
@@ -297,132 +453,174 @@ fn watermark(ctx: &mut Ctx, wm: &crate::model::Watermark, geo: &Geometry, items:
     }));
 }
 
-/// Fills pages with fragments.
-fn paginate(ctx: &mut Ctx, frags: Vec<Fragment>, avail: f32) -> Vec<Vec<Placed>> {
-    let mut pending: VecDeque<Fragment> = frags.into();
-    let mut pages: Vec<Vec<Placed>> = Vec::new();
-    let mut page: Vec<Placed> = Vec::new();
-    let mut y = 0.0f32;
-    let mut overflow_warned = false;
+/// Fills pages with fragments as they come, handing on each finished page.
+struct Paginator {
+    avail: f32,
+    pending: VecDeque<Fragment>,
+    page: Vec<Placed>,
+    y: f32,
+    overflow_warned: bool,
+    /// The receiver asked to stop.
+    stopped: bool,
+}
 
-    // Whether the page holds only repeated header rows.
-    let only_repeats = |page: &[Placed]| page.iter().all(|p| p.frag.repeated);
+type OnPage<'a> = dyn FnMut(&mut Ctx, Vec<Placed>) -> bool + 'a;
 
-    while let Some(f) = pending.pop_front() {
-        if let FragKind::PageBreak = f.kind {
-            if !page.is_empty() {
-                pages.push(std::mem::take(&mut page));
-                y = 0.0;
+impl Paginator {
+    fn new(avail: f32) -> Self {
+        Paginator {
+            avail,
+            pending: VecDeque::new(),
+            page: Vec::new(),
+            y: 0.0,
+            overflow_warned: false,
+            stopped: false,
+        }
+    }
+
+    fn end_page(&mut self, ctx: &mut Ctx, on_page: &mut OnPage) {
+        let page = std::mem::take(&mut self.page);
+        self.y = 0.0;
+        if !self.stopped && !on_page(ctx, page) {
+            self.stopped = true;
+        }
+    }
+
+    fn finish(&mut self, ctx: &mut Ctx, on_page: &mut OnPage) {
+        if !self.page.is_empty() {
+            self.end_page(ctx, on_page);
+        }
+    }
+
+    fn feed(&mut self, ctx: &mut Ctx, f: Fragment, on_page: &mut OnPage) {
+        self.pending.push_back(f);
+        let avail = self.avail;
+        // Whether the page holds only repeated header rows.
+        let only_repeats = |page: &[Placed]| page.iter().all(|p| p.frag.repeated);
+        while let Some(f) = self.pending.pop_front() {
+            if self.stopped {
+                self.pending.clear();
+                return;
             }
-            continue;
-        }
-        if page.is_empty()
-            && let Some(header) = &f.repeat_header
-        {
-            for hf in header.iter() {
-                let mut hf = hf.clone();
-                hf.repeated = true;
-                hf.markers.clear();
-                let gap = if page.is_empty() {
-                    0.0
-                } else {
-                    hf.space_before
-                };
-                y += gap;
-                let h = hf.height;
-                page.push(Placed { frag: hf, y });
-                y += h;
+            if let FragKind::PageBreak = f.kind {
+                if !self.page.is_empty() {
+                    self.end_page(ctx, on_page);
+                }
+                continue;
             }
-        }
-        let gap = if page.is_empty() { 0.0 } else { f.space_before };
-        if y + gap + f.height <= avail + EPS {
-            y += gap;
-            let h = f.height;
-            page.push(Placed { frag: f, y });
-            y += h;
-            continue;
-        }
-        // It does not fit.
-        let fresh = only_repeats(&page);
-        if let FragKind::Row(row) = &f.kind {
-            // A row taller than a whole page splits here; a shorter one moves on.
-            let full_page = avail - stack_height_of_header(&f);
-            if f.height > full_page + EPS || fresh {
-                let room = avail - y - gap;
-                if let Some((head, tail)) = row.split(room) {
-                    let mut hf = f.clone();
-                    hf.height = room;
-                    hf.kind = FragKind::Row(Box::new(head));
-                    hf.keep_with_next = false;
-                    let mut tf = f.clone();
-                    tf.height = tail.height();
-                    tf.kind = FragKind::Row(Box::new(tail));
-                    tf.space_before = 0.0;
-                    tf.markers.clear();
-                    y += gap;
-                    page.push(Placed { frag: hf, y });
-                    pending.push_front(tf);
-                    pages.push(std::mem::take(&mut page));
-                    y = 0.0;
-                    continue;
+            if self.page.is_empty()
+                && let Some(header) = &f.repeat_header
+            {
+                for hf in header.iter() {
+                    let mut hf = hf.clone();
+                    hf.repeated = true;
+                    hf.markers.clear();
+                    let gap = if self.page.is_empty() {
+                        0.0
+                    } else {
+                        hf.space_before
+                    };
+                    self.y += gap;
+                    let h = hf.height;
+                    self.page.push(Placed {
+                        frag: hf,
+                        y: self.y,
+                    });
+                    self.y += h;
                 }
             }
-        }
-        if fresh {
-            // Nothing else on the page and it still does not fit: place it anyway.
-            if !overflow_warned {
-                ctx.warn(
-                    String::new(),
-                    format!("a piece of content {:.0}pt tall does not fit the {avail:.0}pt page body and overflows it", f.height),
-                );
-                overflow_warned = true;
+            let gap = if self.page.is_empty() {
+                0.0
+            } else {
+                f.space_before
+            };
+            if self.y + gap + f.height <= avail + EPS {
+                self.y += gap;
+                let h = f.height;
+                self.page.push(Placed { frag: f, y: self.y });
+                self.y += h;
+                continue;
             }
-            y += gap;
-            page.push(Placed { frag: f, y });
-            pages.push(std::mem::take(&mut page));
-            y = 0.0;
-            continue;
-        }
-        // Break after the last fragment that allows it; what follows moves on.
-        let breakable = page
-            .iter()
-            .rposition(|p| !p.frag.keep_with_next && !p.frag.repeated);
-        let cut = match breakable {
-            Some(k) if !only_repeats(&page[..=k]) => k + 1,
-            _ => page.len(),
-        };
-        pending.push_front(f);
-        for p in page.drain(cut..).rev() {
-            if !p.frag.repeated {
-                pending.push_front(p.frag);
+            // It does not fit.
+            let fresh = only_repeats(&self.page);
+            if let FragKind::Row(row) = &f.kind {
+                // A row taller than a whole page splits here; a shorter one moves on.
+                let full_page = avail - stack_height_of_header(&f);
+                if f.height > full_page + EPS || fresh {
+                    let room = avail - self.y - gap;
+                    if let Some((head, tail)) = row.split(room) {
+                        let mut hf = f.clone();
+                        hf.height = room;
+                        hf.kind = FragKind::Row(Box::new(head));
+                        hf.keep_with_next = false;
+                        let mut tf = f;
+                        tf.height = tail.height();
+                        tf.kind = FragKind::Row(Box::new(tail));
+                        tf.space_before = 0.0;
+                        tf.markers.clear();
+                        self.y += gap;
+                        self.page.push(Placed {
+                            frag: hf,
+                            y: self.y,
+                        });
+                        self.pending.push_front(tf);
+                        self.end_page(ctx, on_page);
+                        continue;
+                    }
+                }
             }
+            if fresh {
+                // Nothing else on the page and it still does not fit: place it anyway.
+                if !self.overflow_warned {
+                    ctx.warn(
+                        String::new(),
+                        format!(
+                            "a piece of content {:.0}pt tall does not fit the {avail:.0}pt page body and overflows it",
+                            f.height
+                        ),
+                    );
+                    self.overflow_warned = true;
+                }
+                self.y += gap;
+                self.page.push(Placed { frag: f, y: self.y });
+                self.end_page(ctx, on_page);
+                continue;
+            }
+            // Break after the last fragment that allows it; what follows moves on.
+            let breakable = self
+                .page
+                .iter()
+                .rposition(|p| !p.frag.keep_with_next && !p.frag.repeated);
+            let cut = match breakable {
+                Some(k) if !only_repeats(&self.page[..=k]) => k + 1,
+                _ => self.page.len(),
+            };
+            self.pending.push_front(f);
+            for p in self.page.drain(cut..).rev() {
+                if !p.frag.repeated {
+                    self.pending.push_front(p.frag);
+                }
+            }
+            self.end_page(ctx, on_page);
         }
-        pages.push(std::mem::take(&mut page));
-        y = 0.0;
     }
-    if !page.is_empty() {
-        pages.push(page);
-    }
-    pages
 }
 
 fn stack_height_of_header(f: &Fragment) -> f32 {
     f.repeat_header.as_ref().map_or(0.0, |h| stack_height(h))
 }
 
-fn blocks_have_page_fields(blocks: &[Block]) -> bool {
-    let inl = |c: &[Inline]| {
-        c.iter()
-            .any(|i| matches!(i, Inline::Field(f) if f.field != FieldKind::Title))
-    };
+/// Whether any inline content in `blocks` (headers, lists, groups and cells included)
+/// satisfies `pred`.
+fn any_inline(blocks: &[Block], pred: &dyn Fn(&Inline) -> bool) -> bool {
     blocks.iter().any(|b| match b {
-        Block::Heading(h) => inl(&h.content),
-        Block::Paragraph(p) => inl(&p.content),
+        Block::Heading(h) => h.content.iter().any(pred),
+        Block::Paragraph(p) => p.content.iter().any(pred),
         Block::List(l) => l
             .items
             .iter()
-            .any(|i| matches!(i, ListItem::Blocks(b) if blocks_have_page_fields(b))),
-        Block::Group(g) => blocks_have_page_fields(&g.content),
+            .any(|i| matches!(i, ListItem::Blocks(b) if any_inline(b, pred))),
+        Block::Group(g) => any_inline(&g.content, pred),
         Block::Table(t) => t.rows.iter().any(|r| {
             let cells = match r {
                 Row::Cells(c) => c,
@@ -430,8 +628,15 @@ fn blocks_have_page_fields(blocks: &[Block]) -> bool {
             };
             cells
                 .iter()
-                .any(|c| matches!(c, Cell::Full(s) if blocks_have_page_fields(&s.content)))
+                .any(|c| c.spec().is_some_and(|s| any_inline(&s.content, pred)))
         }),
         _ => false,
     })
+}
+
+fn blocks_have_page_fields(blocks: &[Block]) -> bool {
+    any_inline(
+        blocks,
+        &|i| matches!(i, Inline::Field(f) if f.field != FieldKind::Title),
+    )
 }

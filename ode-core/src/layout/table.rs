@@ -207,11 +207,6 @@ impl TablePlan<'_> {
         self.groups.len()
     }
 
-    /// The table's resolved style.
-    pub fn style(&self) -> &Rc<BlockStyle> {
-        &self.style
-    }
-
     fn cell_style(&self, ctx: &Ctx, p: &Placed) -> Rc<BlockStyle> {
         let named = p
             .cell

@@ -18,7 +18,7 @@ pub(crate) struct ShapedGlyph {
 }
 
 /// How many distinct texts a face's cache holds before it is emptied.
-const CACHE_LIMIT: usize = 200_000;
+const CACHE_LIMIT: usize = 16_384;
 
 /// Shapes text with the faces of one [`FontBook`], caching results.
 pub(crate) struct Shaper<'a> {
