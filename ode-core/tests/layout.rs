@@ -629,3 +629,35 @@ fn a_number_where_a_cell_belongs_is_refused_with_a_hint() {
         r#"/content/0/rows/0/0: expected a cell (a string or an object), found a number, write it as a string: "12.5""#
     );
 }
+
+#[test]
+fn streaming_pages_to_the_pdf_writer_gives_the_same_file_as_laying_out_first() {
+    let rows: Vec<String> = (0..200)
+        .map(|i| format!(r#"["row {i}", "{}"]"#, words(6, i)))
+        .collect();
+    let with_count = format!(
+        r##"{{"ode": 1, "page": {{"size": "A5"}},
+            "footer": {{"content": [{{"type": "paragraph", "content": [{{"field": "page_number"}}, " / ", {{"field": "page_count"}}]}}]}},
+            "content": [{{"type": "paragraph", "content": [{{"text": "to the end", "link": "#end"}}]}},
+              {{"type": "table", "columns": ["1fr", "2fr"], "header_rows": 1, "rows": [["A", "B"], {}]}},
+              {{"type": "heading", "level": 1, "text": "End", "anchor": "end"}}]}}"##,
+        rows.join(",")
+    );
+    let without = doc(&format!(
+        r#"{{"type": "paragraph", "text": "{}"}}"#,
+        words(2500, 1)
+    ));
+    for json in [with_count, without] {
+        let parsed = ode_core::model::parse(&json).unwrap();
+        let laid = ode_core::layout::layout(&parsed, fonts(), &Default::default())
+            .unwrap()
+            .output;
+        let whole = ode_core::export::pdf(&laid, fonts(), &Default::default()).unwrap();
+        let streamed =
+            ode_core::pdf_document(&parsed, fonts(), &Default::default(), &Default::default())
+                .unwrap();
+        assert!(laid.pages.len() > 2);
+        assert_eq!(streamed.output.page_count, laid.pages.len());
+        assert!(whole == streamed.output.bytes, "streamed PDF differs");
+    }
+}
