@@ -478,18 +478,7 @@ impl Ctx<'_> {
                 font,
                 size,
                 color: style.text.color,
-                glyphs: glyphs
-                    .iter()
-                    .enumerate()
-                    .map(|(k, g)| crate::frame::Glyph {
-                        id: g.id,
-                        x_advance: g.advance * size,
-                        x_offset: g.dx * size,
-                        y_offset: g.dy * size,
-                        text_start: g.cluster,
-                        text_end: glyphs.get(k + 1).map_or(text.len() as u32, |n| n.cluster),
-                    })
-                    .collect(),
+                glyphs: super::inline::frame_glyphs(glyphs, size, text),
                 text: text.clone(),
                 field: None,
             });

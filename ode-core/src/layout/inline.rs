@@ -561,27 +561,15 @@ impl Ctx<'_> {
             }
             let face = self.shaper.book().face(piece.font);
             let y_base = baseline - piece.rise;
-            if st.underline {
-                let y = y_base - face.underline_position * piece.size;
-                push_deco(
-                    &mut decorations,
-                    x0,
-                    x,
-                    y,
-                    face.underline_thickness * piece.size,
-                    st.color,
-                );
-            }
-            if st.strike {
-                let y = y_base - face.strikeout_position * piece.size;
-                push_deco(
-                    &mut decorations,
-                    x0,
-                    x,
-                    y,
-                    face.underline_thickness * piece.size,
-                    st.color,
-                );
+            for (on, position) in [
+                (st.underline, face.underline_position),
+                (st.strike, face.strikeout_position),
+            ] {
+                if on {
+                    let y = y_base - position * piece.size;
+                    let thickness = face.underline_thickness * piece.size;
+                    push_deco(&mut decorations, x0, x, y, thickness, st.color);
+                }
             }
             if let Some(link) = &st.link {
                 match links.last_mut() {
@@ -631,22 +619,28 @@ impl Ctx<'_> {
     pub(crate) fn fill_field(&mut self, item: &mut TextItem, value: &str) {
         let glyphs = self.shaper.shape(item.font, value);
         item.text = value.to_string();
-        item.glyphs = glyphs
-            .iter()
-            .enumerate()
-            .map(|(i, g)| Glyph {
-                id: g.id,
-                x_advance: g.advance * item.size,
-                x_offset: g.dx * item.size,
-                y_offset: g.dy * item.size,
-                text_start: g.cluster,
-                text_end: glyphs
-                    .get(i + 1)
-                    .map_or(value.len() as u32, |n| n.cluster.max(g.cluster + 1)),
-            })
-            .collect();
+        item.glyphs = frame_glyphs(&glyphs, item.size, value);
         item.field = None;
     }
+}
+
+/// Shaped glyphs of a whole `text` at `size`, as frame glyphs (advances in points, each
+/// naming its cluster's bytes).
+pub(crate) fn frame_glyphs(glyphs: &[ShapedGlyph], size: f32, text: &str) -> Vec<Glyph> {
+    glyphs
+        .iter()
+        .enumerate()
+        .map(|(i, g)| Glyph {
+            id: g.id,
+            x_advance: g.advance * size,
+            x_offset: g.dx * size,
+            y_offset: g.dy * size,
+            text_start: g.cluster,
+            text_end: glyphs
+                .get(i + 1)
+                .map_or(text.len() as u32, |n| n.cluster.max(g.cluster + 1)),
+        })
+        .collect()
 }
 
 /// Byte offset of a piece's first glyph's cluster within the shaped text, which is

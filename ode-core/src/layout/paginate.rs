@@ -425,24 +425,12 @@ fn watermark(ctx: &mut Ctx, wm: &crate::model::Watermark, geo: &Geometry, items:
     let (asc, desc) = (face.ascender * text.size, face.descender * text.size);
     let center = Point::new(geo.size.width / 2.0, geo.size.height / 2.0);
     let origin = Point::new(center.x - width / 2.0, center.y + (asc - desc) / 2.0);
-    let n = wm.text.len() as u32;
     let run = TextItem {
         origin,
         font,
         size: text.size,
         color: wm.color.unwrap_or(Color::rgb(160, 160, 160)),
-        glyphs: glyphs
-            .iter()
-            .enumerate()
-            .map(|(i, g)| crate::frame::Glyph {
-                id: g.id,
-                x_advance: g.advance * text.size,
-                x_offset: g.dx * text.size,
-                y_offset: g.dy * text.size,
-                text_start: g.cluster,
-                text_end: glyphs.get(i + 1).map_or(n, |nx| nx.cluster),
-            })
-            .collect(),
+        glyphs: super::inline::frame_glyphs(&glyphs, text.size, &wm.text),
         text: wm.text.clone(),
         field: None,
     };
