@@ -176,6 +176,11 @@ pub struct Warned<T> {
     pub warnings: Vec<Diagnostic>,
 }
 
+/// A number rounded to one decimal, without a trailing `.0`, for messages.
+pub(crate) fn round1(v: f32) -> String {
+    format!("{}", (v * 10.0).round() / 10.0)
+}
+
 /// Levenshtein distance, for "did you mean" hints.
 pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();

@@ -661,3 +661,64 @@ fn streaming_pages_to_the_pdf_writer_gives_the_same_file_as_laying_out_first() {
         assert!(whole == streamed.output.bytes, "streamed PDF differs");
     }
 }
+
+#[test]
+fn every_missing_image_is_reported_not_only_the_first() {
+    let err = ode_core::compile(&doc(r#"{"type": "image", "src": "a.png"}, {"type": "paragraph", "text": "x"}, {"type": "image", "src": "b.png"}"#), fonts())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains(r#"/content/0/src: image "a.png" not found"#)
+            && err.contains(r#"/content/2/src: image "b.png" not found"#),
+        "{err}"
+    );
+}
+
+#[test]
+fn anchors_and_headings_inside_table_cells_are_found() {
+    let json = doc(
+        r##"{"type": "paragraph", "content": [{"text": "to the cell", "link": "#cell"}]}, {"type": "page_break"},
+            {"type": "table", "columns": ["1fr"], "rows": [[{"content": [{"type": "heading", "level": 3, "text": "In a cell", "anchor": "cell"}]}]]}"##,
+    );
+    let out = compile(&json).output;
+    assert_eq!(out.anchors["cell"].page, 1);
+    assert_eq!(
+        out.outline
+            .iter()
+            .map(|e| (e.title.as_str(), e.location.page))
+            .collect::<Vec<_>>(),
+        vec![("In a cell", 1)]
+    );
+}
+
+#[test]
+fn keep_with_next_holds_an_image_to_its_caption() {
+    let mut res = MemoryResources::new(fonts().clone());
+    res.insert("pic.png", png(400, 200));
+    // With about 350 words before it, the image fits at the bottom of the first page but
+    // its caption does not: without the property they part.
+    let pages = |keep: bool, filler: usize| {
+        let json = doc(&format!(
+            r#"{{"type": "paragraph", "text": "{}"}}, {{"type": "image", "src": "pic.png", "width": 200, "keep_with_next": {keep}}}, {{"type": "paragraph", "text": "Caption"}}"#,
+            words(filler, 0)
+        ));
+        let out = ode_core::compile(&json, &res).unwrap().output;
+        let image = out
+            .pages
+            .iter()
+            .position(|p| p.items.iter().any(|i| matches!(i, Item::Image(_))))
+            .unwrap();
+        let caption = (0..out.pages.len())
+            .find(|p| page_text(&out, *p).contains("Caption"))
+            .unwrap();
+        (image, caption)
+    };
+    let parted: Vec<usize> = (340..370)
+        .filter(|n| pages(false, *n).0 != pages(false, *n).1)
+        .collect();
+    assert!(!parted.is_empty(), "no case puts the image last on a page");
+    for n in parted {
+        let (image, caption) = pages(true, n);
+        assert_eq!(image, caption, "with {n} filler words");
+    }
+}

@@ -183,3 +183,14 @@ fn the_schema_describes_every_block_type() {
     }
     assert!(schema.contains("\"colspan\""));
 }
+
+#[test]
+fn column_widths_written_with_units_are_range_checked_too() {
+    let errs = errors(
+        r#"{"ode": 1, "content": [{"type": "table", "columns": ["-50pt"], "rows": [["a"]]}]}"#,
+    );
+    assert_eq!(
+        errs,
+        vec!["/content/0/columns/0: length must be between 0pt and 14400pt, found -50pt"]
+    );
+}

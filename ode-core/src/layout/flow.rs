@@ -72,6 +72,15 @@ impl Fragment {
         }
     }
 
+    /// The fragment's markers and those of fragments nested in its table cells, with
+    /// their offsets from the fragment's top.
+    pub fn all_markers(&self, dy: f32, out: &mut Vec<(f32, Marker)>) {
+        out.extend(self.markers.iter().map(|(y, m)| (dy + y, m.clone())));
+        if let FragKind::Row(row) = &self.kind {
+            row.markers(dy, out);
+        }
+    }
+
     /// As [`Fragment::emit`], moving the items instead of copying them.
     pub fn emit_owned(self, x: f32, y: f32, out: &mut Vec<Item>) {
         match self.kind {
@@ -354,8 +363,9 @@ impl Ctx<'_> {
                     self.warn(
                         path.key("height").to_string(),
                         format!(
-                            "spacer of {h}pt is taller than the page body; shortened to {:.1}pt",
-                            self.body_height
+                            "spacer of {}pt is taller than the page body; shortened to {}pt",
+                            crate::diag::round1(h),
+                            crate::diag::round1(self.body_height)
                         ),
                     );
                     h = self.body_height;
@@ -385,6 +395,12 @@ impl Ctx<'_> {
                 (style, g.props.anchor.as_deref())
             }
         };
+        if style.keep_with_next
+            && out.len() > start
+            && let Some(last) = out.last_mut()
+        {
+            last.keep_with_next = true;
+        }
         if let Some(first) = out.get_mut(start) {
             first.space_before = first.space_before.max(style.space_before);
             if let Some(a) = anchor {

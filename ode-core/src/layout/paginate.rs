@@ -161,6 +161,9 @@ fn pass(
                     };
                     for g in 0..plan.len() {
                         let mut f = ctx.table_group(&plan, g, &p);
+                        if g + 1 == plan.len() && style.keep_with_next {
+                            f.keep_with_next = true;
+                        }
                         if g == 0 {
                             f.space_before = f
                                 .space_before
@@ -189,7 +192,7 @@ fn pass(
                     feed_all(ctx, frags, &mut pager);
                 }
             }
-            if pager.stopped || ctx.diags.iter().any(|d| d.is_error()) {
+            if pager.stopped {
                 break;
             }
         }
@@ -240,19 +243,23 @@ impl PassState {
             self.too_many = true;
             return false;
         }
-        for p in &placed {
-            for (dy, marker) in &p.frag.markers {
+        let mut markers = Vec::new();
+        for p in placed.iter().filter(|p| !p.frag.repeated) {
+            p.frag.all_markers(p.y, &mut markers);
+        }
+        {
+            for (dy, marker) in markers {
                 let loc = Location {
                     page: pi,
-                    point: Point::new(geo.left, geo.top + p.y + dy),
+                    point: Point::new(geo.left, geo.top + dy),
                 };
                 match marker {
                     Marker::Anchor(name) => {
-                        self.summary.anchors.entry(name.clone()).or_insert(loc);
+                        self.summary.anchors.entry(name).or_insert(loc);
                     }
                     Marker::Heading { level, title } => self.summary.outline.push(OutlineEntry {
-                        level: *level,
-                        title: title.clone(),
+                        level,
+                        title,
                         location: loc,
                     }),
                 }
@@ -360,7 +367,15 @@ fn draw_page(
         if total > room + EPS {
             ctx.warn(
                 rp.to_string(),
-                format!("the {key} is {total:.0}pt tall but the margin leaves {:.0}pt; it overlaps the body", room.max(0.0)),
+                format!(
+                    "the {key} is {total:.0}pt tall but the margin leaves {:.0}pt; it {}",
+                    room.max(0.0),
+                    if is_header {
+                        "overlaps the body"
+                    } else {
+                        "runs past the bottom of the page"
+                    }
+                ),
             );
         }
         for (i, f) in frags.iter().enumerate() {

@@ -285,7 +285,6 @@ pub(crate) fn apply_inline(sheet: &StyleSheet, base: &TextStyle, s: &InlineStyle
     if s.code == Some(true) {
         let code = sheet.get("code");
         t.family = code.text.family.clone();
-        t.size = code.text.size.min(t.size);
     }
     if let Some(b) = s.bold {
         t.weight = if b { 700 } else { 400 };

@@ -56,6 +56,20 @@ impl RowFrag {
         self.height
     }
 
+    /// Markers inside the cells, with offsets from the row's top.
+    pub fn markers(&self, dy: f32, out: &mut Vec<(f32, super::flow::Marker)>) {
+        for c in &self.cells {
+            let mut y = dy + c.y + c.pad.top;
+            for (i, f) in c.content.iter().enumerate() {
+                if i > 0 {
+                    y += f.space_before;
+                }
+                f.all_markers(y, out);
+                y += f.height;
+            }
+        }
+    }
+
     pub fn shift_x(&mut self, dx: f32) {
         for c in &mut self.cells {
             c.x += dx;

@@ -1100,6 +1100,16 @@ impl Dec {
         match v {
             Value::Number(_) => self.length_in(v, p, 0.0, MAX_PAGE).map(ColumnWidth::Fixed),
             Value::String(s) => match ColumnWidth::parse(s) {
+                Some(ColumnWidth::Fixed(l)) if !(0.0..=MAX_PAGE).contains(&l.0) => {
+                    self.error(
+                        p,
+                        format!(
+                            "length must be between 0pt and {MAX_PAGE}pt, found {}pt",
+                            l.0
+                        ),
+                    );
+                    None
+                }
                 Some(w) => Some(w),
                 None => {
                     self.diags.push(

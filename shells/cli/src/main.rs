@@ -161,6 +161,9 @@ fn run(cli: Cli) -> Result<(), Failure> {
             if page.is_some() && format != Format::Svg {
                 return Err(Failure(2, "error: --page goes with SVG output".into()));
             }
+            if page == Some(0) {
+                return Err(Failure(2, "error: --page counts from 1".into()));
+            }
             let json = read_input(&input)?;
             let name = display_name(&input);
             let rendered = match renderer(&input, &fonts)?.render(&json, format) {
@@ -172,6 +175,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 eprintln!("{}", report(&name, &rendered.warnings));
             }
             let to_stdout = output == Path::new("-");
+            let mut written = output.display().to_string();
             match rendered.output {
                 Output::Pdf(bytes) => write_out(&output, &bytes)?,
                 Output::Svg(pages) => {
@@ -202,6 +206,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
                         for (i, svg) in pages.iter().enumerate() {
                             write_out(&dir.join(format!("{stem}-{}.svg", i + 1)), svg.as_bytes())?;
                         }
+                        let first = dir.join(format!("{stem}-1.svg"));
+                        written = format!("{} … {stem}-{n}.svg", first.display());
                     }
                 }
             }
@@ -211,7 +217,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
                     name,
                     rendered.pages,
                     if rendered.pages == 1 { "" } else { "s" },
-                    output.display()
+                    written
                 );
             }
             Ok(())

@@ -372,3 +372,30 @@ fn every_example_validates_cleanly() {
         assert!(stderr(&o).is_empty(), "{name} has warnings: {}", stderr(&o));
     }
 }
+
+#[test]
+fn the_summary_names_the_svg_files_written_and_page_zero_is_refused() {
+    let doc = tmp("summary.json");
+    std::fs::write(&doc, r#"{"ode": 1, "content": [{"type": "paragraph", "text": "a"}, {"type": "page_break"}, {"type": "paragraph", "text": "b"}]}"#).unwrap();
+    let o = ode()
+        .arg("render")
+        .arg(&doc)
+        .arg("-o")
+        .arg(tmp("sum.svg"))
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let err = stderr(&o);
+    assert!(
+        err.contains("2 pages written to") && err.contains("sum-1.svg … sum-2.svg"),
+        "{err}"
+    );
+    let o = ode()
+        .arg("render")
+        .arg(&doc)
+        .args(["-o", "-", "--format", "svg", "--page", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("--page counts from 1"));
+}
