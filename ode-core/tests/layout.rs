@@ -722,3 +722,19 @@ fn keep_with_next_holds_an_image_to_its_caption() {
         assert_eq!(image, caption, "with {n} filler words");
     }
 }
+
+#[test]
+fn right_to_left_words_lay_out_without_a_panic_and_keep_their_text() {
+    // Found by the structured fuzzer: right-to-left runs list glyphs in visual order,
+    // which broke the mapping from glyphs to text.
+    let hebrew = "שלום\u{a0}עולם זה טקסט בעברית שצריך לשבור על פני כמה שורות";
+    let json = doc(&format!(
+        r#"{{"type": "paragraph", "align": "justify", "text": "{hebrew} {hebrew}"}},
+           {{"type": "table", "columns": [40], "rows": [["בעבריתבעבריתבעבריתבעברית"]]}}"#
+    ));
+    let out = compile(&json).output;
+    let text = out.text();
+    for word in hebrew.split([' ', '\u{a0}']) {
+        assert!(text.contains(word), "{word} in {text}");
+    }
+}

@@ -46,6 +46,10 @@ struct SpanInfo {
 struct Piece {
     /// Byte range in the paragraph text that the glyphs cover.
     range: Range<usize>,
+    /// Where the shaped text starts in the paragraph text: glyph clusters count from
+    /// here. (For a right-to-left run the glyphs come in visual order, so the first
+    /// glyph's cluster is not the smallest.)
+    text_base: usize,
     span: usize,
     font: FontId,
     glyphs: Rc<[ShapedGlyph]>,
@@ -324,6 +328,7 @@ impl Ctx<'_> {
         }
         let n = glyphs.len();
         pieces.push(Piece {
+            text_base: range.start,
             range,
             span,
             font,
@@ -422,7 +427,7 @@ impl Ctx<'_> {
                             .take_while(|c| is_ws(*c))
                             .map(char::len_utf8)
                             .sum::<usize>();
-                    let text_start = piece.range.start - piece_offset(piece);
+                    let text_start = piece.text_base;
                     while gr.end > gr.start
                         && text_start + piece.glyphs[gr.end - 1].cluster as usize
                             >= piece.range.start + ws_start
@@ -446,7 +451,7 @@ impl Ctx<'_> {
         let spaces: usize = slots
             .iter()
             .map(|s| {
-                let start = s.piece.range.start - piece_offset(s.piece);
+                let start = s.piece.text_base;
                 s.piece.glyphs[s.glyphs.clone()]
                     .iter()
                     .filter(|g| p.text[start + g.cluster as usize..].starts_with(' '))
@@ -526,25 +531,50 @@ impl Ctx<'_> {
                 run_key = Some(key);
             }
             let r = run.as_mut().expect("run was just set");
-            let piece_text_start = piece.range.start - piece_offset(piece);
+            let piece_text_start = piece.text_base;
             let x0 = x;
-            for (gi, g) in piece.glyphs[s.glyphs.clone()].iter().enumerate() {
-                let abs = piece_text_start + g.cluster as usize;
-                let next = piece
-                    .glyphs
-                    .get(s.glyphs.start + gi + 1)
-                    .map_or(piece.range.end, |n| piece_text_start + n.cluster as usize)
-                    .max(abs);
-                let next = if next == abs {
-                    p.text[abs..]
-                        .chars()
-                        .next()
-                        .map_or(abs, |c| abs + c.len_utf8())
-                } else {
-                    next
-                };
-                let start = r.text.len() as u32;
-                r.text.push_str(&p.text[abs..next.min(p.text.len())]);
+            // All the piece's glyphs, trimmed trailing spaces included: a glyph shows the
+            // text from its cluster to the next cluster in logical order (right-to-left
+            // runs list their glyphs in visual order).
+            let all = &piece.glyphs[piece.glyph_range.clone()];
+            let skip = s.glyphs.start - piece.glyph_range.start;
+            let rising = all.windows(2).all(|w| w[0].cluster <= w[1].cluster);
+            let shown = &piece.glyphs[s.glyphs.clone()];
+            let spans: Vec<(usize, usize)> = shown
+                .iter()
+                .enumerate()
+                .map(|(gi, g)| {
+                    let abs = piece_text_start + g.cluster as usize;
+                    let next_cluster = if rising {
+                        all[skip + gi + 1..]
+                            .iter()
+                            .map(|n| n.cluster)
+                            .find(|c| *c > g.cluster)
+                    } else {
+                        all.iter()
+                            .map(|n| n.cluster)
+                            .filter(|c| *c > g.cluster)
+                            .min()
+                    };
+                    let next =
+                        next_cluster.map_or(piece.range.end, |c| piece_text_start + c as usize);
+                    let next = if next <= abs {
+                        p.text[abs..]
+                            .chars()
+                            .next()
+                            .map_or(abs, |c| abs + c.len_utf8())
+                    } else {
+                        next
+                    };
+                    (abs, next.min(p.text.len()))
+                })
+                .collect();
+            // The run's text stays in logical order; each glyph names its part of it.
+            let lo = spans.iter().map(|s| s.0).min().unwrap_or(0);
+            let hi = spans.iter().map(|s| s.1).max().unwrap_or(lo);
+            let run_start = r.text.len();
+            r.text.push_str(&p.text[lo..hi]);
+            for (g, (abs, next)) in shown.iter().zip(spans) {
                 let mut adv = g.advance * piece.size + st.letter_spacing;
                 if justify && p.text[abs..].starts_with(' ') {
                     adv += extra;
@@ -554,8 +584,8 @@ impl Ctx<'_> {
                     x_advance: adv,
                     x_offset: g.dx * piece.size,
                     y_offset: g.dy * piece.size,
-                    text_start: start,
-                    text_end: r.text.len() as u32,
+                    text_start: (run_start + abs - lo) as u32,
+                    text_end: (run_start + next - lo) as u32,
                 });
                 x += adv;
             }
@@ -643,14 +673,6 @@ pub(crate) fn frame_glyphs(glyphs: &[ShapedGlyph], size: f32, text: &str) -> Vec
         .collect()
 }
 
-/// Byte offset of a piece's first glyph's cluster within the shaped text, which is
-/// non-zero for the tail of a word split at an overlong line.
-fn piece_offset(p: &Piece) -> usize {
-    p.glyphs
-        .get(p.glyph_range.start)
-        .map_or(0, |g| g.cluster as usize)
-}
-
 fn push_deco(out: &mut Vec<Item>, x0: f32, x1: f32, y: f32, width: f32, color: crate::geom::Color) {
     if let Some(Item::Line(l)) = out.last_mut()
         && (l.from.y - y).abs() < 1e-3
@@ -697,6 +719,14 @@ fn split_word(words: &mut Vec<Word>, pieces: &mut Vec<Piece>, i: usize, avail: f
                 // at a cluster boundary.
                 let mut k = k;
                 let g0 = piece.glyph_range.start;
+                // Only a left-to-right piece (clusters rising) is cut inside; a
+                // right-to-left one moves to the next line whole, or overflows.
+                let rising = piece.glyphs[piece.glyph_range.clone()]
+                    .windows(2)
+                    .all(|w| w[0].cluster <= w[1].cluster);
+                if !rising {
+                    k = 0;
+                }
                 while k > 0 && piece.glyphs[g0 + k].cluster == piece.glyphs[g0 + k - 1].cluster {
                     k -= 1;
                 }
@@ -720,8 +750,7 @@ fn split_word(words: &mut Vec<Word>, pieces: &mut Vec<Piece>, i: usize, avail: f
                     words.insert(i + 1, tail);
                     return;
                 }
-                let base = piece.glyphs[g0].cluster as usize;
-                let cut = piece.range.start + piece.glyphs[g0 + k].cluster as usize - base;
+                let cut = piece.text_base + piece.glyphs[g0 + k].cluster as usize;
                 let head_w: f32 = per_glyph[..k].iter().sum();
                 let mut head = piece.clone();
                 head.glyph_range = g0..g0 + k;
