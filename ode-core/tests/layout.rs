@@ -738,3 +738,30 @@ fn right_to_left_words_lay_out_without_a_panic_and_keep_their_text() {
         assert!(text.contains(word), "{word} in {text}");
     }
 }
+
+#[test]
+fn lists_nested_past_the_width_stop_indenting_instead_of_setting_one_letter_per_line() {
+    // Found by the structured fuzzer: twenty nested lists in a narrow cell made a few
+    // kilobytes of text into hundreds of pages.
+    let mut list = format!(r#"{{"type": "list", "items": ["{}"]}}"#, words(200, 3));
+    for _ in 0..20 {
+        list = format!(r#"{{"type": "list", "items": [[{list}]]}}"#);
+    }
+    let json = doc(&format!(
+        r#"{{"type": "table", "columns": [120, "1fr"], "rows": [[{{"content": [{list}]}}, "x"]]}}"#
+    ));
+    let w = compile(&json);
+    assert!(
+        w.warnings
+            .iter()
+            .any(|d| d.message.contains("list nested too deep for its width")),
+        "{:?}",
+        w.warnings
+    );
+    assert!(w.output.pages.len() <= 12, "{} pages", w.output.pages.len());
+    for page in &w.output.pages {
+        for item in &page.items {
+            assert!(item.bounds(fonts()).x >= -0.01);
+        }
+    }
+}

@@ -479,6 +479,17 @@ fn draw<'f>(
                     end = n.origin.x + n.width();
                     i += 1;
                 }
+                // krilla slices the text by these ranges: keep them inside it and on
+                // character boundaries whatever the frames say.
+                for g in &mut glyphs {
+                    let ok = g.range.start <= g.range.end
+                        && g.range.end <= text.len()
+                        && text.is_char_boundary(g.range.start)
+                        && text.is_char_boundary(g.range.end);
+                    if !ok {
+                        g.range = 0..0;
+                    }
+                }
                 if let Some(face) = faces.entry(t.font).or_insert_with(|| {
                     let f = fonts.face(t.font);
                     ttf_parser::Face::parse(f.data.as_slice(), f.index).ok()

@@ -449,7 +449,17 @@ impl Ctx<'_> {
             shaped.push((glyphs, w));
         }
         let gap = size * 0.5;
-        let indent = (size * 1.8).max(widest + gap) + style.left_indent;
+        let mut indent = (size * 1.8).max(widest + gap) + style.left_indent;
+        // Deep nesting in a narrow column would leave the items no room at all (one
+        // letter per line); the indentation stops growing where four ems remain.
+        let min_inner = (size * 4.0).min(width);
+        if width - indent < min_inner {
+            indent = (width - min_inner).max(0.0);
+            self.warn(
+                path.to_string(),
+                "list nested too deep for its width; its indentation is reduced".into(),
+            );
+        }
         let inner = Rc::new(BlockStyle {
             left_indent: 0.0,
             first_line_indent: 0.0,
@@ -490,7 +500,7 @@ impl Ctx<'_> {
             let baseline = out[first].baseline.unwrap_or(size);
             let text = &markers[i];
             let item = Item::Text(TextItem {
-                origin: Point::new(indent - gap - w, baseline),
+                origin: Point::new((indent - gap - w).max(0.0), baseline),
                 font,
                 size,
                 color: style.text.color,

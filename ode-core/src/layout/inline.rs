@@ -659,16 +659,22 @@ impl Ctx<'_> {
 pub(crate) fn frame_glyphs(glyphs: &[ShapedGlyph], size: f32, text: &str) -> Vec<Glyph> {
     glyphs
         .iter()
-        .enumerate()
-        .map(|(i, g)| Glyph {
-            id: g.id,
-            x_advance: g.advance * size,
-            x_offset: g.dx * size,
-            y_offset: g.dy * size,
-            text_start: g.cluster,
-            text_end: glyphs
-                .get(i + 1)
-                .map_or(text.len() as u32, |n| n.cluster.max(g.cluster + 1)),
+        .map(|g| {
+            // Up to the next cluster in logical order: several glyphs may share one
+            // cluster, and right-to-left text lists them in visual order.
+            let end = glyphs
+                .iter()
+                .map(|n| n.cluster)
+                .filter(|c| *c > g.cluster)
+                .min();
+            Glyph {
+                id: g.id,
+                x_advance: g.advance * size,
+                x_offset: g.dx * size,
+                y_offset: g.dy * size,
+                text_start: g.cluster,
+                text_end: end.unwrap_or(text.len() as u32),
+            }
         })
         .collect()
 }
