@@ -16,13 +16,18 @@ fn main() {
     for path in std::env::args().skip(1) {
         let json = std::fs::read_to_string(&path).expect("cannot read the document");
         let start = Instant::now();
-        let outcome = std::panic::catch_unwind(|| match ode_core::model::parse(&json) {
-            Err(e) => format!("refused by the parser: {e}"),
-            Ok(doc) => {
-                ode_core_fuzz::render(&doc, &res, &LayoutOptions { max_pages: 50 });
-                "rendered".to_string()
-            }
-        });
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(
+                || match ode_core::model::parse(&json) {
+                    Err(e) => format!("refused by the parser: {e}"),
+                    Ok(doc) => {
+                        match ode_core_fuzz::render(&doc, &res, &LayoutOptions { max_pages: 50 }) {
+                            Ok(pages) => format!("rendered {pages} pages"),
+                            Err(e) => e,
+                        }
+                    }
+                },
+            ));
         let ms = start.elapsed().as_millis();
         match outcome {
             Ok(what) => println!("{path}: {what} in {ms} ms"),

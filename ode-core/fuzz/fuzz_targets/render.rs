@@ -20,5 +20,5 @@ fuzz_target!(|data: &[u8]| {
     let Ok(doc) = ode_core::model::parse(json) else {
         return;
     };
-    ode_core_fuzz::render(&doc, resources(), &LayoutOptions { max_pages: 50 });
+    let _ = ode_core_fuzz::render(&doc, resources(), &LayoutOptions { max_pages: 50 });
 });

@@ -27,5 +27,5 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
     };
-    ode_core_fuzz::render(&doc, resources(), &LayoutOptions { max_pages: 50 });
+    let _ = ode_core_fuzz::render(&doc, resources(), &LayoutOptions { max_pages: 50 });
 });

@@ -65,23 +65,34 @@ pub fn resources() -> MemoryResources {
     res
 }
 
-/// Lays a document out and exports it to PDF and SVG, dropping every result: the
-/// targets look only for panics, hangs and runaway memory.
-pub fn render(doc: &Document, res: &dyn Resources, options: &LayoutOptions) {
-    let Ok(paged) = ode_core::layout::layout(doc, res, options) else {
-        return;
-    };
-    let paged = paged.output;
-    let _ = ode_core::export::pdf(
+/// Lays a document out and exports it to PDF and SVG. The targets look only for panics,
+/// hangs and runaway memory, so the outcome is only a summary for people: the page count,
+/// or the first diagnostic that stopped layout or export.
+pub fn render(
+    doc: &Document,
+    res: &dyn Resources,
+    options: &LayoutOptions,
+) -> Result<usize, String> {
+    let paged = ode_core::layout::layout(doc, res, options)
+        .map_err(|e| format!("layout refused: {}", first_error(&e)))?
+        .output;
+    ode_core::export::pdf(
         &paged,
         res.fonts(),
         &ode_core::export::PdfOptions::default(),
-    );
-    let _ = ode_core::export::svg(
+    )
+    .map_err(|e| format!("PDF export refused: {}", first_error(&e)))?;
+    let svgs = ode_core::export::svg(
         &paged,
         res.fonts(),
         &ode_core::export::SvgOptions::default(),
     );
+    Ok(svgs.len())
+}
+
+fn first_error(d: &ode_core::Diagnostics) -> String {
+    let first = d.0.iter().find(|d| d.is_error()).or(d.0.first());
+    first.map(ToString::to_string).unwrap_or_default()
 }
 
 /// Builds a valid document from arbitrary bytes.
@@ -111,19 +122,12 @@ struct Gen<'a> {
 }
 
 /// With `ODE_FUZZ_AVOID_KNOWN` set, the generator leaves out what triggers the crashes
-/// already kept in `regressions/`, so that a run can look past them: right-to-left
-/// characters anywhere, and anything but ASCII in the watermark and the title (which
-/// fields show). Drop this once those are fixed.
+/// already kept in `regressions/` and not fixed yet, so that a run can look past them:
+/// today, words longer than 80 characters (`long-word-narrow-measure.json`: breaking
+/// an overlong word takes time quadratic in its length). Drop this once those are fixed.
 pub fn avoid_known() -> bool {
     static AVOID: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     *AVOID.get_or_init(|| std::env::var_os("ODE_FUZZ_AVOID_KNOWN").is_some())
-}
-
-/// Characters of right-to-left scripts (and the marks that force that direction).
-fn is_rtl(c: char) -> bool {
-    matches!(c as u32,
-        0x0590..=0x08ff | 0xfb1d..=0xfdff | 0xfe70..=0xfeff | 0x10800..=0x10fff
-            | 0x1e800..=0x1efff | 0x200f | 0x202b | 0x202e | 0x2067)
 }
 
 const BUILTIN_STYLES: &[&str] = &[
@@ -157,7 +161,15 @@ const FONTS: &[&str] = &[
 ];
 
 const COLORS: &[&str] = &[
-    "#000000", "#fff", "navy", "red", "#12345678", "#00000000", "#ffffff00", "teal", "GREY",
+    "#000000",
+    "#fff",
+    "navy",
+    "red",
+    "#12345678",
+    "#00000000",
+    "#ffffff00",
+    "teal",
+    "GREY",
 ];
 
 const WORDS: &[&str] = &[
@@ -363,7 +375,11 @@ impl<'a> Gen<'a> {
             match self.byte() % 16 {
                 0 => {
                     // A long word.
-                    let len = self.pick(&[80usize, 300, 1000, 3000]);
+                    let len = if self.avoid_known {
+                        self.pick(&[20usize, 80])
+                    } else {
+                        self.pick(&[80usize, 300, 1000, 3000])
+                    };
                     let w = self.pick(&["x", "W", "漢", "\u{301}", "😀", "ﬃ", "\u{ad}", "-"]);
                     s.push_str(&w.repeat(len));
                 }
@@ -383,20 +399,7 @@ impl<'a> Gen<'a> {
             }
         }
         self.text += s.len();
-        if self.avoid_known {
-            s = s.chars().map(|c| if is_rtl(c) { 'x' } else { c }).collect();
-        }
         s
-    }
-
-    /// Text limited to ASCII when avoiding the known crashes.
-    fn plain_text(&mut self) -> String {
-        let s = self.text();
-        if self.avoid_known {
-            s.chars().map(|c| if c.is_ascii() { c } else { 'x' }).collect()
-        } else {
-            s
-        }
     }
 
     fn style_name(&mut self) -> Option<String> {
@@ -443,7 +446,7 @@ impl<'a> Gen<'a> {
     fn metadata(&mut self) -> Value {
         let mut m = Map::new();
         if self.flag() {
-            m.insert("title".into(), json!(self.plain_text()));
+            m.insert("title".into(), json!(self.text()));
         }
         if self.flag() {
             m.insert("author".into(), json!(self.text()));
@@ -522,7 +525,12 @@ impl<'a> Gen<'a> {
             let top = frac(self) * room_h;
             let bottom = frac(self) * (room_h - top);
             let mut m = Map::new();
-            for (k, v) in [("left", left), ("right", right), ("top", top), ("bottom", bottom)] {
+            for (k, v) in [
+                ("left", left),
+                ("right", right),
+                ("top", top),
+                ("bottom", bottom),
+            ] {
                 if v > 0.0 || self.flag() {
                     m.insert(k.into(), json!(v));
                 }
@@ -577,7 +585,11 @@ impl<'a> Gen<'a> {
                         cycle = true;
                         break;
                     }
-                    match m.get(&cur).and_then(|s| s.get("parent")).and_then(Value::as_str) {
+                    match m
+                        .get(&cur)
+                        .and_then(|s| s.get("parent"))
+                        .and_then(Value::as_str)
+                    {
                         Some(p) => cur = p.to_string(),
                         None => break,
                     }
@@ -672,7 +684,7 @@ impl<'a> Gen<'a> {
 
     fn watermark(&mut self) -> Value {
         let mut m = Map::new();
-        m.insert("text".into(), json!(self.plain_text()));
+        m.insert("text".into(), json!(self.text()));
         if self.flag() {
             m.insert("color".into(), self.color());
         }
@@ -873,7 +885,10 @@ impl<'a> Gen<'a> {
             o.insert("height".into(), self.length(0.0, 14_400.0));
         }
         if self.flag() {
-            o.insert("fit".into(), json!(self.pick(&["contain", "cover", "fill"])));
+            o.insert(
+                "fit".into(),
+                json!(self.pick(&["contain", "cover", "fill"])),
+            );
         }
         if self.chance(48) {
             o.insert("alt".into(), json!(self.text()));
@@ -977,7 +992,10 @@ impl<'a> Gen<'a> {
         if self.flag() {
             o.insert("keep_together".into(), json!(self.flag()));
         }
-        o.insert("content".into(), Value::Array(self.blocks(depth + 1, false)));
+        o.insert(
+            "content".into(),
+            Value::Array(self.blocks(depth + 1, false)),
+        );
         Value::Object(o)
     }
 
@@ -1004,7 +1022,10 @@ impl<'a> Gen<'a> {
     fn column(&mut self) -> Value {
         let w = match self.byte() % 12 {
             0 => json!("auto"),
-            1 => json!(format!("{}fr", self.pick(&["1", "2", "0.000001", "1000000", "1e30", "3.4e38"]))),
+            1 => json!(format!(
+                "{}fr",
+                self.pick(&["1", "2", "0.000001", "1000000", "1e30", "3.4e38"])
+            )),
             2 => json!(format!("{}fr", 0.01 + 10.0 * self.unit())),
             3 | 4 => self.length(0.0, 14_400.0),
             5 => json!(self.pick(&["0", "1pt", "1in", "5cm"])),
@@ -1049,7 +1070,10 @@ impl<'a> Gen<'a> {
                 o.insert("text".into(), json!(self.text()));
             }
             1 if MAX_JSON_DEPTH.saturating_sub(depth) >= 3 => {
-                o.insert("content".into(), Value::Array(self.blocks(depth + 1, false)));
+                o.insert(
+                    "content".into(),
+                    Value::Array(self.blocks(depth + 1, false)),
+                );
             }
             _ => {}
         }
@@ -1075,7 +1099,10 @@ impl<'a> Gen<'a> {
             o.insert("background".into(), self.color());
         }
         if self.chance(48) {
-            o.insert("valign".into(), json!(self.pick(&["top", "middle", "bottom"])));
+            o.insert(
+                "valign".into(),
+                json!(self.pick(&["top", "middle", "bottom"])),
+            );
         }
         if self.chance(32) {
             o.insert("padding".into(), self.edges());
@@ -1197,7 +1224,10 @@ mod tests {
                 }
             }
         }
-        assert_eq!(refused, 0, "{refused} of {total} generated documents refused");
+        assert_eq!(
+            refused, 0,
+            "{refused} of {total} generated documents refused"
+        );
     }
 
     #[test]

@@ -63,6 +63,11 @@ struct Piece {
     trailing_ws: f32,
     /// Whether the piece is only whitespace.
     all_ws: bool,
+    /// Letter spacing added to every glyph.
+    letter_spacing: f32,
+    /// Whether the glyphs' clusters rise (left-to-right text); only such pieces are
+    /// cut inside an overlong word.
+    rising: bool,
 }
 
 #[derive(Clone)]
@@ -327,7 +332,10 @@ impl Ctx<'_> {
             }
         }
         let n = glyphs.len();
+        let rising = glyphs.windows(2).all(|w| w[0].cluster <= w[1].cluster);
         pieces.push(Piece {
+            letter_spacing: ls,
+            rising,
             text_base: range.start,
             range,
             span,
@@ -703,23 +711,13 @@ fn split_word(words: &mut Vec<Word>, pieces: &mut Vec<Piece>, i: usize, avail: f
     for pi in word.pieces.clone() {
         let before = w;
         let piece = pieces[pi].clone();
-        let per_glyph: Vec<f32> = {
-            let ls = if piece.glyph_range.is_empty() {
-                0.0
-            } else {
-                (piece.width
-                    - piece.glyphs[piece.glyph_range.clone()]
-                        .iter()
-                        .map(|g| g.advance * piece.size)
-                        .sum::<f32>())
-                    / piece.glyph_range.len() as f32
-            };
-            piece.glyphs[piece.glyph_range.clone()]
-                .iter()
-                .map(|g| g.advance * piece.size + ls)
-                .collect()
+        // Advances are computed as the walk goes, so that cutting a word of n glyphs
+        // into lines costs O(n) in all, not O(n) per line.
+        let advance = |k: usize| {
+            piece.glyphs[piece.glyph_range.start + k].advance * piece.size + piece.letter_spacing
         };
-        for (k, adv) in per_glyph.iter().enumerate() {
+        for k in 0..piece.glyph_range.len() {
+            let adv = advance(k);
             if w + adv > avail && (w > 0.0 || k > 0) {
                 // Split inside this piece at glyph k (never before the word's first glyph),
                 // at a cluster boundary.
@@ -727,10 +725,7 @@ fn split_word(words: &mut Vec<Word>, pieces: &mut Vec<Piece>, i: usize, avail: f
                 let g0 = piece.glyph_range.start;
                 // Only a left-to-right piece (clusters rising) is cut inside; a
                 // right-to-left one moves to the next line whole, or overflows.
-                let rising = piece.glyphs[piece.glyph_range.clone()]
-                    .windows(2)
-                    .all(|w| w[0].cluster <= w[1].cluster);
-                if !rising {
+                if !piece.rising {
                     k = 0;
                 }
                 while k > 0 && piece.glyphs[g0 + k].cluster == piece.glyphs[g0 + k - 1].cluster {
@@ -757,7 +752,7 @@ fn split_word(words: &mut Vec<Word>, pieces: &mut Vec<Piece>, i: usize, avail: f
                     return;
                 }
                 let cut = piece.text_base + piece.glyphs[g0 + k].cluster as usize;
-                let head_w: f32 = per_glyph[..k].iter().sum();
+                let head_w: f32 = (0..k).map(advance).sum();
                 let mut head = piece.clone();
                 head.glyph_range = g0..g0 + k;
                 head.range = piece.range.start..cut;
