@@ -36,6 +36,21 @@ fn page_text(doc: &PagedDocument, page: usize) -> String {
     s
 }
 
+/// The glyph runs of a page, in drawing order.
+fn text_items(doc: &PagedDocument, page: usize) -> Vec<ode_core::frame::TextItem> {
+    doc.pages[page]
+        .items
+        .iter()
+        .filter_map(|i| {
+            if let Item::Text(t) = i {
+                Some(t.clone())
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
 /// Text runs of a page with their baseline y, top to bottom.
 fn runs(doc: &PagedDocument, page: usize) -> Vec<(f32, f32, String)> {
     doc.pages[page]
@@ -371,16 +386,9 @@ fn justified_lines_reach_the_right_edge_except_the_last() {
     ));
     let out = compile(&json).output;
     let right = out.pages[0].size.width - 36.0;
-    let lines: Vec<f32> = out.pages[0]
-        .items
+    let lines: Vec<f32> = text_items(&out, 0)
         .iter()
-        .filter_map(|i| {
-            if let Item::Text(t) = i {
-                Some(t.origin.x + t.width())
-            } else {
-                None
-            }
-        })
+        .map(|t| t.origin.x + t.width())
         .collect();
     assert!(lines.len() > 4);
     for end in &lines[..lines.len() - 1] {
@@ -396,17 +404,7 @@ fn justified_lines_reach_the_right_edge_except_the_last() {
 fn right_and_centered_text_sit_where_they_should() {
     let out = compile(&doc(r#"{"type": "paragraph", "align": "right", "text": "R"}, {"type": "paragraph", "align": "center", "text": "C"}"#)).output;
     let w = out.pages[0].size.width;
-    let t: Vec<_> = out.pages[0]
-        .items
-        .iter()
-        .filter_map(|i| {
-            if let Item::Text(t) = i {
-                Some(t.clone())
-            } else {
-                None
-            }
-        })
-        .collect();
+    let t: Vec<_> = text_items(&out, 0);
     assert!((t[0].origin.x + t[0].width() - (w - 36.0)).abs() < 0.01);
     assert!((t[1].origin.x + t[1].width() / 2.0 - w / 2.0).abs() < 0.01);
 }
@@ -496,17 +494,7 @@ fn a_word_longer_than_the_line_is_broken_rather_than_overflowing() {
         r#"{{"type": "paragraph", "text": "{long}"}}"#
     )))
     .output;
-    let texts: Vec<_> = out.pages[0]
-        .items
-        .iter()
-        .filter_map(|i| {
-            if let Item::Text(t) = i {
-                Some(t.clone())
-            } else {
-                None
-            }
-        })
-        .collect();
+    let texts: Vec<_> = text_items(&out, 0);
     assert!(texts.len() > 1);
     assert_eq!(texts.iter().map(|t| t.text.len()).sum::<usize>(), 400);
     for t in &texts {
@@ -602,17 +590,7 @@ fn a_cell_may_name_its_own_style() {
     )
     .replace(r#""content""#, r##""styles": {"note": {"color": "#336699", "italic": true}}, "content""##);
     let out = compile(&json).output;
-    let texts: Vec<_> = out.pages[0]
-        .items
-        .iter()
-        .filter_map(|i| {
-            if let Item::Text(t) = i {
-                Some(t.clone())
-            } else {
-                None
-            }
-        })
-        .collect();
+    let texts: Vec<_> = text_items(&out, 0);
     assert_eq!(texts[0].color.to_hex(), "#336699");
     assert!(fonts().face(texts[0].font).italic);
     assert_eq!(texts[1].color.to_hex(), "#000000");
