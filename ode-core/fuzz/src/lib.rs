@@ -117,17 +117,6 @@ struct Gen<'a> {
     styles: Vec<String>,
     /// Anchors defined so far (links point only at these).
     anchors: Vec<String>,
-    /// Steer clear of the crashes already reported (see [`avoid_known`]).
-    avoid_known: bool,
-}
-
-/// With `ODE_FUZZ_AVOID_KNOWN` set, the generator leaves out what triggers the crashes
-/// already kept in `regressions/` and not fixed yet, so that a run can look past them:
-/// today, words longer than 80 characters (`long-word-narrow-measure.json`: breaking
-/// an overlong word takes time quadratic in its length). Drop this once those are fixed.
-pub fn avoid_known() -> bool {
-    static AVOID: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *AVOID.get_or_init(|| std::env::var_os("ODE_FUZZ_AVOID_KNOWN").is_some())
 }
 
 const BUILTIN_STYLES: &[&str] = &[
@@ -239,7 +228,6 @@ impl<'a> Gen<'a> {
             text: 0,
             styles: Vec::new(),
             anchors: Vec::new(),
-            avoid_known: avoid_known(),
         }
     }
 
@@ -375,11 +363,7 @@ impl<'a> Gen<'a> {
             match self.byte() % 16 {
                 0 => {
                     // A long word.
-                    let len = if self.avoid_known {
-                        self.pick(&[20usize, 80])
-                    } else {
-                        self.pick(&[80usize, 300, 1000, 3000])
-                    };
+                    let len = self.pick(&[80usize, 300, 1000, 3000]);
                     let w = self.pick(&["x", "W", "漢", "\u{301}", "😀", "ﬃ", "\u{ad}", "-"]);
                     s.push_str(&w.repeat(len));
                 }

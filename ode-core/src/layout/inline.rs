@@ -364,23 +364,32 @@ impl Ctx<'_> {
                 - if first { style.first_line_indent } else { 0.0 })
             .max(1.0)
         };
-        let mut words = p.words.clone();
+        // Words still to place, last first: a word split at the line's end puts its
+        // tail back here, which keeps breaking linear in the number of words.
+        let mut rest: Vec<Word> = p.words.iter().rev().cloned().collect();
+        let mut words: Vec<Word> = Vec::with_capacity(rest.len());
         let mut pieces = p.pieces.clone();
         let mut lines: Vec<(Range<usize>, bool)> = Vec::new(); // words, ends with a mandatory break
         let mut start = 0;
         let mut w = 0.0;
-        let mut i = 0;
-        while i < words.len() {
+        while let Some(word) = rest.pop() {
+            let i = words.len();
             let a = avail(lines.is_empty());
-            let word = &words[i];
             if i > start && w + word.width - word.trailing_ws > a + 0.01 {
                 lines.push((start..i, false));
                 start = i;
                 w = 0.0;
+                rest.push(word);
                 continue;
             }
-            if i == start && word.width - word.trailing_ws > a + 0.01 {
+            words.push(word);
+            if i == start && words[i].width - words[i].trailing_ws > a + 0.01 {
                 split_word(&mut words, &mut pieces, i, a);
+                if words.len() > i + 1
+                    && let Some(tail) = words.pop()
+                {
+                    rest.push(tail);
+                }
             }
             let word = &words[i];
             w += word.width;
@@ -389,7 +398,6 @@ impl Ctx<'_> {
                 start = i + 1;
                 w = 0.0;
             }
-            i += 1;
         }
         if start < words.len() || lines.is_empty() {
             lines.push((start..words.len(), true));
