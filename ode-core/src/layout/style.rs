@@ -6,8 +6,11 @@ use std::rc::Rc;
 
 use crate::geom::Color;
 use crate::model::{
-    Align, Baseline, Document, InlineStyle, Length, Style, StyleProps, Weight, WeightName,
+    Align, Baseline, Direction, Document, Features, InlineStyle, Length, Style, StyleProps,
+    Weight, WeightName,
 };
+
+use crate::text::shape::FeatureList;
 
 /// Everything that decides how a piece of text looks.
 #[derive(Debug, Clone, PartialEq)]
@@ -23,6 +26,12 @@ pub(crate) struct TextStyle {
     pub link: Option<Rc<str>>,
     pub letter_spacing: f32,
     pub line_height: f32,
+    /// Language tag, lowercase.
+    pub lang: Option<Rc<str>>,
+    pub features: FeatureList,
+    /// Families tried first for characters the font lacks.
+    pub fallback: Rc<[Rc<str>]>,
+    pub hyphenate: bool,
 }
 
 /// A block's resolved style.
@@ -38,6 +47,9 @@ pub(crate) struct BlockStyle {
     pub keep_with_next: bool,
     pub widows: u32,
     pub orphans: u32,
+    pub dir: Direction,
+    /// Whether the document set `align` (otherwise right-to-left paragraphs mirror it).
+    pub align_explicit: bool,
 }
 
 fn props(f: impl FnOnce(&mut StyleProps)) -> StyleProps {
@@ -147,6 +159,14 @@ impl StyleSheet {
                 link: None,
                 letter_spacing: 0.0,
                 line_height: 1.25,
+                lang: doc
+                    .metadata
+                    .language
+                    .as_deref()
+                    .map(|l| l.to_ascii_lowercase().into()),
+                features: Rc::from([]),
+                fallback: Rc::from([]),
+                hyphenate: false,
             },
             align: Align::Left,
             space_before: 0.0,
@@ -157,6 +177,8 @@ impl StyleSheet {
             keep_with_next: false,
             widows: 2,
             orphans: 2,
+            dir: Direction::Auto,
+            align_explicit: false,
         };
         let mut resolved = BTreeMap::new();
         for name in &names {
@@ -165,11 +187,16 @@ impl StyleSheet {
             // appear once user styles are merged with the built-in ones.
             let mut chain = vec![effective(name)];
             let mut cur = name.clone();
+            // Alignment set by the document (not by a built-in style) is taken as given;
+            // otherwise right-to-left paragraphs mirror it.
+            let user_align = |n: &str| doc.styles.get(n).is_some_and(|s| s.props.align.is_some());
+            let mut align_explicit = user_align(name);
             while cur != "default" && chain.len() < 64 {
                 let parent = chain
                     .last()
                     .and_then(|s| s.parent.clone())
                     .unwrap_or_else(|| "default".into());
+                align_explicit |= user_align(&parent);
                 chain.push(effective(&parent));
                 cur = parent;
             }
@@ -177,6 +204,7 @@ impl StyleSheet {
             for s in chain.iter().rev() {
                 style = apply(&style, &s.props);
             }
+            style.align_explicit = align_explicit;
             resolved.insert(name.clone(), Rc::new(style));
         }
         StyleSheet { resolved }
@@ -212,7 +240,12 @@ fn overlay(dst: &mut StyleProps, src: &StyleProps) {
         letter_spacing,
         keep_with_next,
         widows,
-        orphans
+        orphans,
+        dir,
+        lang,
+        hyphenate,
+        features,
+        font_fallback
     );
 }
 
@@ -239,6 +272,22 @@ pub(crate) fn apply(base: &BlockStyle, p: &StyleProps) -> BlockStyle {
     }
     if let Some(a) = p.align {
         s.align = a;
+        s.align_explicit = true;
+    }
+    if let Some(d) = p.dir {
+        s.dir = d;
+    }
+    if let Some(l) = &p.lang {
+        s.text.lang = Some(l.to_ascii_lowercase().into());
+    }
+    if let Some(h) = p.hyphenate {
+        s.text.hyphenate = h;
+    }
+    if let Some(f) = &p.features {
+        s.text.features = merge_features(&s.text.features, f);
+    }
+    if let Some(f) = &p.font_fallback {
+        s.text.fallback = f.iter().map(|n| Rc::from(n.as_str())).collect();
     }
     if let Some(v) = p.space_before {
         s.space_before = v.0;
@@ -313,5 +362,24 @@ pub(crate) fn apply_inline(sheet: &StyleSheet, base: &TextStyle, s: &InlineStyle
     if let Some(l) = &s.link {
         t.link = Some(l.as_str().into());
     }
+    if let Some(l) = &s.lang {
+        t.lang = Some(l.to_ascii_lowercase().into());
+    }
+    if let Some(f) = &s.features {
+        t.features = merge_features(&t.features, f);
+    }
     t
+}
+
+/// `base` with the settings of `f` applied (a tag set again replaces the earlier value).
+fn merge_features(base: &FeatureList, f: &Features) -> FeatureList {
+    let mut out: Vec<([u8; 4], u32)> = base.to_vec();
+    for (tag, value) in f.settings() {
+        let Ok(tag) = <[u8; 4]>::try_from(tag.as_bytes()) else {
+            continue; // the decoder accepts only four-character tags
+        };
+        out.retain(|(t, _)| *t != tag);
+        out.push((tag, value));
+    }
+    out.into()
 }

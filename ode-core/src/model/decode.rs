@@ -46,6 +46,11 @@ const STYLE_KEYS: &[&str] = &[
     "keep_with_next",
     "widows",
     "orphans",
+    "dir",
+    "lang",
+    "hyphenate",
+    "features",
+    "font_fallback",
 ];
 const BLOCK_KEYS: &[&str] = &["type", "style", "anchor"];
 const INLINE_KEYS: &[&str] = &[
@@ -60,6 +65,8 @@ const INLINE_KEYS: &[&str] = &[
     "baseline",
     "code",
     "link",
+    "lang",
+    "features",
 ];
 const BLOCK_TYPES: &[&str] = &[
     "heading",
@@ -71,6 +78,7 @@ const BLOCK_TYPES: &[&str] = &[
     "spacer",
     "page_break",
     "group",
+    "section",
 ];
 
 pub(crate) fn parse(json: &str) -> Result<Document, Diagnostics> {
@@ -603,7 +611,110 @@ impl Dec {
             keep_with_next: self.opt(o, p, "keep_with_next", Dec::boolean),
             widows: self.opt(o, p, "widows", |d, v, p| d.count(v, p, 1, 100)),
             orphans: self.opt(o, p, "orphans", |d, v, p| d.count(v, p, 1, 100)),
+            dir: self.opt(o, p, "dir", |d, v, p| {
+                d.one_of(
+                    v,
+                    p,
+                    &[
+                        ("ltr", Direction::Ltr),
+                        ("rtl", Direction::Rtl),
+                        ("auto", Direction::Auto),
+                    ],
+                )
+            }),
+            lang: self.opt(o, p, "lang", Dec::lang),
+            hyphenate: self.opt(o, p, "hyphenate", Dec::boolean),
+            features: self.opt(o, p, "features", Dec::features),
+            font_fallback: self.opt(o, p, "font_fallback", |d, v, p| {
+                d.list(v, p, "font family names", Dec::string)
+            }),
         }
+    }
+
+    fn lang(&mut self, v: &Value, p: &JPath) -> Option<String> {
+        let s = self.string(v, p)?;
+        let ok = !s.is_empty()
+            && s.split('-').all(|t| {
+                (1..=8).contains(&t.len()) && t.chars().all(|c| c.is_ascii_alphanumeric())
+            });
+        if !ok {
+            self.diags.push(
+                Diagnostic::error(p.to_string(), format!("invalid language tag \"{s}\""))
+                    .with_hint("write a BCP 47 tag such as \"en\", \"de-CH\" or \"ar\""),
+            );
+            return None;
+        }
+        Some(s)
+    }
+
+    fn features(&mut self, v: &Value, p: &JPath) -> Option<Features> {
+        let tag_ok = |t: &str| t.len() == 4 && t.chars().all(|c| c.is_ascii_graphic());
+        match v {
+            Value::Array(items) => {
+                let mut out = Vec::new();
+                let mut ok = true;
+                for (i, item) in items.iter().enumerate() {
+                    let ip = p.index(i);
+                    let Some(t) = self.string(item, &ip) else {
+                        ok = false;
+                        continue;
+                    };
+                    let bare = t.strip_prefix(['-', '+']).unwrap_or(&t);
+                    if tag_ok(bare) {
+                        out.push(t);
+                    } else {
+                        ok = false;
+                        self.feature_tag_error(&ip, &t);
+                    }
+                }
+                ok.then_some(Features::List(out))
+            }
+            Value::Object(m) => {
+                let mut out = BTreeMap::new();
+                let mut ok = true;
+                for (k, val) in m {
+                    let kp = p.key(k);
+                    if !tag_ok(k) {
+                        ok = false;
+                        self.feature_tag_error(&kp, k);
+                        continue;
+                    }
+                    let value = match val {
+                        Value::Bool(b) => Some(FeatureValue::Switch(*b)),
+                        _ => self
+                            .count(val, &kp, 0, 1000)
+                            .map(|n| FeatureValue::Number(n as u16)),
+                    };
+                    match value {
+                        Some(value) => {
+                            out.insert(k.clone(), value);
+                        }
+                        None => ok = false,
+                    }
+                }
+                ok.then_some(Features::Map(out))
+            }
+            other => {
+                self.error(
+                    p,
+                    format!(
+                        "expected OpenType features (an object such as {{\"smcp\": true}} or a list such as [\"smcp\", \"-liga\"]), found {}",
+                        kind(other)
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn feature_tag_error(&mut self, p: &JPath, t: &str) {
+        self.diags.push(
+            Diagnostic::error(
+                p.to_string(),
+                format!("invalid OpenType feature tag \"{t}\""),
+            )
+            .with_hint("a tag has four characters, such as \"smcp\", \"tnum\" or \"liga\""),
+        );
     }
 
     fn weight(&mut self, v: &Value, p: &JPath) -> Option<Weight> {
@@ -862,6 +973,34 @@ impl Dec {
                 self.obj(v, p, "a page break", &[&["type"]])?;
                 Block::PageBreak(PageBreak {})
             }
+            "section" => {
+                let o = self.obj(
+                    v,
+                    p,
+                    "a section",
+                    &[&["type", "restart_page_numbers", "title", "content"]],
+                )?;
+                let top_level = matches!(p, JPath::Index(JPath::Key(JPath::Root, "content"), _));
+                if !top_level {
+                    self.diags.push(
+                        Diagnostic::error(
+                            p.key("type").to_string(),
+                            "a section can only be a block of the top-level content",
+                        )
+                        .with_hint("use a group here, or move the section to /content"),
+                    );
+                }
+                let restart_page_numbers = self
+                    .opt(o, p, "restart_page_numbers", Dec::boolean)
+                    .unwrap_or(false);
+                let title = self.opt(o, p, "title", Dec::string);
+                let content = self.req(o, p, "content", Dec::blocks);
+                Block::Section(Section {
+                    restart_page_numbers,
+                    title,
+                    content: content?,
+                })
+            }
             "group" => {
                 let o = self.obj(
                     v,
@@ -987,6 +1126,8 @@ impl Dec {
             }),
             code: self.opt(o, p, "code", Dec::boolean),
             link,
+            lang: self.opt(o, p, "lang", Dec::lang),
+            features: self.opt(o, p, "features", Dec::features),
         }
     }
 

@@ -269,6 +269,84 @@ pub struct StyleProps {
     /// The least lines of a paragraph left alone at the bottom of a page (default 2).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub orphans: Option<u32>,
+    /// Paragraph direction: `ltr`, `rtl`, or `auto` (the default: from the first strong
+    /// character, Unicode UAX #9). Right-to-left paragraphs align right unless `align`
+    /// says otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dir: Option<Direction>,
+    /// BCP 47 language tag of the text (default: the metadata's `language`); it selects
+    /// hyphenation patterns and language-specific glyph forms.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    /// Break words at hyphenation points of the text's language (default false). Soft
+    /// hyphens (U+00AD) are break opportunities either way.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hyphenate: Option<bool>,
+    /// OpenType features: `{"smcp": true, "liga": false, "salt": 2}` or
+    /// `["smcp", "-liga"]`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Features>,
+    /// Families tried, in order, for characters the font lacks (before the other
+    /// families the renderer knows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub font_fallback: Option<Vec<String>>,
+}
+
+/// Paragraph direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    /// Left to right.
+    Ltr,
+    /// Right to left.
+    Rtl,
+    /// From the first strong character.
+    Auto,
+}
+
+/// OpenType features to turn on or off.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum Features {
+    /// Tags, `-tag` to turn one off.
+    List(Vec<String>),
+    /// Tag → on (`true`), off (`false`) or an alternate's number.
+    Map(BTreeMap<String, FeatureValue>),
+}
+
+/// A feature's setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum FeatureValue {
+    /// On or off.
+    Switch(bool),
+    /// Alternate number (0 is off).
+    Number(u16),
+}
+
+impl Features {
+    /// The features as (tag, value) pairs, in the order given.
+    pub fn settings(&self) -> Vec<(String, u32)> {
+        match self {
+            Features::List(l) => l
+                .iter()
+                .map(|t| match t.strip_prefix('-') {
+                    Some(off) => (off.to_string(), 0),
+                    None => (t.strip_prefix('+').unwrap_or(t).to_string(), 1),
+                })
+                .collect(),
+            Features::Map(m) => m
+                .iter()
+                .map(|(k, v)| {
+                    let n = match v {
+                        FeatureValue::Switch(b) => u32::from(*b),
+                        FeatureValue::Number(n) => u32::from(*n),
+                    };
+                    (k.clone(), n)
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Font weight.
@@ -364,6 +442,9 @@ pub enum Block {
     PageBreak(PageBreak),
     /// Blocks kept together on one page when they fit.
     Group(Group),
+    /// A part of the document that starts on a new page, optionally with its own
+    /// page numbers (one letter of a mail merge, one chapter).
+    Section(Section),
 }
 
 /// A heading.
@@ -491,6 +572,12 @@ pub struct InlineStyle {
     /// A URL, or `#name` for an anchor in this document.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link: Option<String>,
+    /// BCP 47 language tag of the span's text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
+    /// OpenType features, as in styles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Features>,
 }
 
 /// Baseline shift.
@@ -784,6 +871,21 @@ fn yes() -> bool {
     true
 }
 
+/// A top-level part of the document that starts on a new page.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Section {
+    /// Number the section's pages from 1: `page_number` and `page_count` fields count
+    /// the section's pages, and its first page uses the `first_page` header and footer.
+    #[serde(default)]
+    pub restart_page_numbers: bool,
+    /// An entry for the section in the PDF outline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The blocks.
+    pub content: Vec<Block>,
+}
+
 impl Block {
     /// The block's common properties, when it has them.
     pub fn props(&self) -> Option<&BlockProps> {
@@ -795,7 +897,7 @@ impl Block {
             Block::Image(b) => Some(&b.props),
             Block::Rule(b) => Some(&b.props),
             Block::Group(b) => Some(&b.props),
-            Block::Spacer(_) | Block::PageBreak(_) => None,
+            Block::Spacer(_) | Block::PageBreak(_) | Block::Section(_) => None,
         }
     }
 }

@@ -6,6 +6,25 @@ use std::rc::Rc;
 
 use super::{FontBook, FontId};
 
+/// OpenType feature settings: tag and value, later entries win.
+pub(crate) type FeatureList = Rc<[([u8; 4], u32)]>;
+
+/// Everything besides face and text that decides the glyphs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub(crate) struct ShapeProps {
+    /// Right to left (from the bidi level).
+    pub rtl: bool,
+    /// ISO 15924 script tag; `None` guesses it from the text.
+    pub script: Option<[u8; 4]>,
+    /// Language tag.
+    pub lang: Option<Rc<str>>,
+    pub features: FeatureList,
+}
+
+/// Index of interned [`ShapeProps`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub(crate) struct PropsId(pub u16);
+
 /// One shaped glyph, in em units (multiply by the font size for points).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) struct ShapedGlyph {
@@ -24,10 +43,13 @@ const CACHE_LIMIT: usize = 16_384;
 pub(crate) struct Shaper<'a> {
     book: &'a FontBook,
     faces: Vec<OnceCell<Option<rustybuzz::Face<'a>>>>,
-    cache: Vec<HashMap<Box<str>, Rc<[ShapedGlyph]>>>,
-    /// Shape plans per face, script and direction: building one costs more than
+    /// Per face, per properties: text → glyphs.
+    cache: Vec<Vec<HashMap<Box<str>, Rc<[ShapedGlyph]>>>>,
+    /// Shape plans per face, properties and script: building one costs more than
     /// shaping a word, so they are made once.
-    plans: HashMap<(FontId, rustybuzz::Script, rustybuzz::Direction), rustybuzz::ShapePlan>,
+    plans: HashMap<(FontId, PropsId, rustybuzz::Script), rustybuzz::ShapePlan>,
+    props: Vec<ShapeProps>,
+    props_index: HashMap<ShapeProps, PropsId>,
     buffer: Option<rustybuzz::UnicodeBuffer>,
 }
 
@@ -37,8 +59,10 @@ impl<'a> Shaper<'a> {
         Shaper {
             book,
             faces: (0..n).map(|_| OnceCell::new()).collect(),
-            cache: (0..n).map(|_| HashMap::new()).collect(),
+            cache: (0..n).map(|_| Vec::new()).collect(),
             plans: HashMap::new(),
+            props: vec![ShapeProps::default()],
+            props_index: HashMap::from([(ShapeProps::default(), PropsId(0))]),
             buffer: None,
         }
     }
@@ -66,21 +90,76 @@ impl<'a> Shaper<'a> {
         self.face(id).is_some_and(|f| meta.covers(c, f))
     }
 
-    /// Shapes `text` (one direction, one script) with face `id`.
+    /// The id of a set of shaping properties (the same id for equal properties).
+    pub fn props_id(&mut self, props: &ShapeProps) -> PropsId {
+        if let Some(id) = self.props_index.get(props) {
+            return *id;
+        }
+        let Ok(n) = u16::try_from(self.props.len()) else {
+            return PropsId(0);
+        };
+        self.props.push(props.clone());
+        self.props_index.insert(props.clone(), PropsId(n));
+        PropsId(n)
+    }
+
+    /// Shapes `text` (one direction, one script) with face `id`, guessing script and
+    /// direction, with the default features.
     pub fn shape(&mut self, id: FontId, text: &str) -> Rc<[ShapedGlyph]> {
+        self.shape_with(id, text, PropsId(0))
+    }
+
+    /// Shapes `text` with face `id` and the properties `pid`.
+    pub fn shape_with(&mut self, id: FontId, text: &str, pid: PropsId) -> Rc<[ShapedGlyph]> {
         let slot = usize::from(id.0);
-        if let Some(hit) = self.cache[slot].get(text) {
+        let ps = usize::from(pid.0);
+        if let Some(hit) = self.cache[slot].get(ps).and_then(|c| c.get(text)) {
             return hit.clone();
         }
         let upem = self.book.face(id).units_per_em;
         let mut buffer = self.buffer.take().unwrap_or_default();
         buffer.push_str(text);
+        let props = &self.props[ps];
+        if pid.0 != 0 {
+            buffer.set_direction(if props.rtl {
+                rustybuzz::Direction::RightToLeft
+            } else {
+                rustybuzz::Direction::LeftToRight
+            });
+            if let Some(script) = props
+                .script
+                .and_then(|t| rustybuzz::Script::from_iso15924_tag(rustybuzz::ttf_parser::Tag::from_bytes(&t)))
+            {
+                buffer.set_script(script);
+            }
+            if let Some(lang) = props.lang.as_deref().and_then(|l| l.parse().ok()) {
+                buffer.set_language(lang);
+            }
+        }
         buffer.guess_segment_properties();
-        let key = (id, buffer.script(), buffer.direction());
+        let key = (id, pid, buffer.script());
         if !self.plans.contains_key(&key)
             && let Some(face) = self.face(id)
         {
-            let plan = rustybuzz::ShapePlan::new(face, key.2, Some(key.1), None, &[]);
+            let props = &self.props[ps];
+            let features: Vec<rustybuzz::Feature> = props
+                .features
+                .iter()
+                .map(|(tag, value)| {
+                    rustybuzz::Feature::new(
+                        rustybuzz::ttf_parser::Tag::from_bytes(tag),
+                        *value,
+                        ..,
+                    )
+                })
+                .collect();
+            let plan = rustybuzz::ShapePlan::new(
+                face,
+                buffer.direction(),
+                Some(key.2),
+                buffer.language().as_ref(),
+                &features,
+            );
             self.plans.insert(key, plan);
         }
         let glyphs: Rc<[ShapedGlyph]> = match (self.face(id), self.plans.get(&key)) {
@@ -106,7 +185,11 @@ impl<'a> Shaper<'a> {
                 Rc::from([])
             }
         };
-        let cache = &mut self.cache[slot];
+        let caches = &mut self.cache[slot];
+        if caches.len() <= ps {
+            caches.resize_with(ps + 1, HashMap::new);
+        }
+        let cache = &mut caches[ps];
         if cache.len() >= CACHE_LIMIT {
             cache.clear();
         }
