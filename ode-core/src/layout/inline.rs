@@ -13,14 +13,17 @@ use std::rc::Rc;
 
 use unicode_linebreak::{BreakOpportunity, linebreaks};
 
+use unicode_bidi::{BidiClass, Level, ParagraphBidiInfo, bidi_class};
+use unicode_script::UnicodeScript;
+
 use super::Ctx;
 use super::style::{BlockStyle, TextStyle, apply_inline};
 use crate::frame::{Glyph, Item, LineItem, LinkItem, LinkTarget, TextItem};
 use crate::geom::{Point, Rect};
-use crate::model::{Align, Baseline, FieldKind, Inline};
+use crate::model::{Align, Baseline, Direction, FieldKind, Inline};
 use crate::path::JPath;
 use crate::text::FontId;
-use crate::text::shape::ShapedGlyph;
+use crate::text::shape::{PropsId, ShapeProps, ShapedGlyph};
 
 /// How fields get their values.
 #[derive(Debug, Clone, Copy)]
@@ -66,8 +69,10 @@ struct Piece {
     /// Letter spacing added to every glyph.
     letter_spacing: f32,
     /// Whether the glyphs' clusters rise (left-to-right text); only such pieces are
-    /// cut inside an overlong word.
+    /// cut inside an overlong word or hyphenated.
     rising: bool,
+    /// Bidi embedding level (odd: right to left).
+    level: u8,
 }
 
 #[derive(Clone)]
@@ -76,6 +81,9 @@ struct Word {
     width: f32,
     trailing_ws: f32,
     mandatory: bool,
+    /// Width of the hyphen shown when a line ends after this word (a hyphenation
+    /// point or a soft hyphen); 0 for other words.
+    hyphen: f32,
 }
 
 /// A paragraph ready for line breaking at any width.
@@ -86,6 +94,8 @@ pub(crate) struct Prepared {
     words: Vec<Word>,
     base: Rc<TextStyle>,
     base_font: FontId,
+    /// Right-to-left paragraph.
+    rtl: bool,
 }
 
 /// One laid-out line; item positions are relative to the line's top left.
@@ -102,7 +112,7 @@ impl Prepared {
         let mut max: f32 = 0.0;
         let mut line: f32 = 0.0;
         for w in &self.words {
-            min = min.max(w.width - w.trailing_ws);
+            min = min.max(w.width - w.trailing_ws + w.hyphen);
             line += w.width;
             if w.mandatory {
                 max = max.max(line - w.trailing_ws);
@@ -117,6 +127,62 @@ impl Prepared {
 
 fn is_ws(c: char) -> bool {
     c == ' ' || c == '\u{3000}' || c == '\t'
+}
+
+/// Whether `c` is a strong right-to-left character (or starts right-to-left
+/// embedding), so that the paragraph needs the bidi algorithm.
+fn is_rtl(c: char) -> bool {
+    u32::from(c) >= 0x590
+        && matches!(
+            bidi_class(c),
+            BidiClass::R
+                | BidiClass::AL
+                | BidiClass::AN
+                | BidiClass::RLE
+                | BidiClass::RLO
+                | BidiClass::RLI
+        )
+}
+
+/// The ISO 15924 tag of `c`'s script; `None` for characters shared by scripts
+/// (digits, punctuation, spaces, combining marks), which take their neighbours'.
+fn script_tag(c: char) -> Option<[u8; 4]> {
+    if c.is_ascii() {
+        return c.is_ascii_alphabetic().then_some(*b"Latn");
+    }
+    let sc = c.script();
+    if matches!(
+        sc,
+        unicode_script::Script::Common
+            | unicode_script::Script::Inherited
+            | unicode_script::Script::Unknown
+    ) {
+        return None;
+    }
+    <[u8; 4]>::try_from(sc.short_name().as_bytes()).ok()
+}
+
+/// Script runs of `text`: (start, script), shared characters joined to the run before
+/// them (or, at the start, after them).
+fn script_runs(text: &str) -> Vec<(usize, Option<[u8; 4]>)> {
+    let mut runs: Vec<(usize, Option<[u8; 4]>)> = vec![(0, None)];
+    for (i, c) in text.char_indices() {
+        let Some(sc) = script_tag(c) else { continue };
+        let last = runs.last_mut().expect("one run at least");
+        match last.1 {
+            None => last.1 = Some(sc),
+            Some(cur) if cur == sc => {}
+            Some(_) => runs.push((i, Some(sc))),
+        }
+    }
+    runs
+}
+
+/// The hypher language of a BCP 47 tag.
+fn hyphen_lang(tag: &str) -> Option<hypher::Lang> {
+    let primary = tag.split(['-', '_']).next()?;
+    let code = <[u8; 2]>::try_from(primary.as_bytes()).ok()?;
+    hypher::Lang::from_iso(code)
 }
 
 fn is_break_char(c: char) -> bool {
@@ -184,17 +250,46 @@ impl Ctx<'_> {
         }
         let base_font = self.font_for(&base, path);
 
-        // Runs: (range, span, font).
-        let mut runs: Vec<(Range<usize>, usize, FontId)> = Vec::new();
+        // Bidi levels, only for paragraphs that need them: text with no right-to-left
+        // character in a paragraph that is not right-to-left stays at level 0.
+        let needs_bidi = style.dir == Direction::Rtl
+            || (style.dir == Direction::Auto || !out.is_ascii()) && out.chars().any(is_rtl);
+        let (levels, rtl) = if needs_bidi {
+            let default = match style.dir {
+                Direction::Ltr => Some(Level::ltr()),
+                Direction::Rtl => Some(Level::rtl()),
+                Direction::Auto => None,
+            };
+            let info = ParagraphBidiInfo::new(&out, default);
+            let rtl = info.paragraph_level.is_rtl();
+            (
+                Some(info.levels.iter().map(|l| l.number()).collect::<Vec<u8>>()),
+                rtl,
+            )
+        } else {
+            (None, false)
+        };
+        let level_at = |i: usize| levels.as_ref().map_or(0, |l| l[i]);
+        let scripts = script_runs(&out);
+        let mut script_idx = 0;
+
+        // Runs: (range, span, font, bidi level, script).
+        type Run = (Range<usize>, usize, FontId, u8, Option<[u8; 4]>);
+        let mut runs: Vec<Run> = Vec::new();
         let mut missing: BTreeSet<(char, Option<usize>)> = BTreeSet::new();
         for (si, span) in spans.iter().enumerate() {
             let primary = self.font_for(&span.style, path);
-            let mut cur: Option<(usize, FontId)> = None;
+            let mut cur: Option<(usize, FontId, u8, Option<[u8; 4]>)> = None;
             for (off, c) in out[span.range.clone()].char_indices() {
                 let at = span.range.start + off;
+                while script_idx + 1 < scripts.len() && scripts[script_idx + 1].0 <= at {
+                    script_idx += 1;
+                }
+                let script = scripts[script_idx].1;
+                let level = level_at(at);
                 let font = if c.is_whitespace() || c.is_control() || self.shaper.covers(primary, c)
                 {
-                    cur.map_or(primary, |(_, f)| {
+                    cur.map_or(primary, |(_, f, _, _)| {
                         if c.is_whitespace() || c.is_control() {
                             f
                         } else {
@@ -211,16 +306,16 @@ impl Ctx<'_> {
                     }
                 };
                 match cur {
-                    Some((_, f)) if f == font => {}
-                    Some((start, f)) => {
-                        runs.push((start..at, si, f));
-                        cur = Some((at, font));
+                    Some((_, f, l, sc)) if f == font && l == level && sc == script => {}
+                    Some((start, f, l, sc)) => {
+                        runs.push((start..at, si, f, l, sc));
+                        cur = Some((at, font, level, script));
                     }
-                    None => cur = Some((at, font)),
+                    None => cur = Some((at, font, level, script)),
                 }
             }
-            if let Some((start, f)) = cur {
-                runs.push((start..span.range.end, si, f));
+            if let Some((start, f, l, sc)) = cur {
+                runs.push((start..span.range.end, si, f, l, sc));
             }
         }
         for (c, source) in missing {
@@ -248,11 +343,25 @@ impl Ctx<'_> {
             }
             let first_piece = pieces.len();
             while run_idx < runs.len() && runs[run_idx].0.start < brk {
-                let (range, si, font) = runs[run_idx].clone();
+                let (range, si, font, level, script) = runs[run_idx].clone();
                 let start = range.start.max(word_start);
                 let end = range.end.min(brk);
                 if start < end {
-                    self.push_piece(&mut pieces, &out, start..end, si, font, &spans);
+                    let st = &spans[si].style;
+                    let props = self.shaper.props_id(&ShapeProps {
+                        rtl: level % 2 == 1,
+                        script,
+                        lang: st.lang.clone(),
+                        features: st.features.clone(),
+                    });
+                    self.push_piece(
+                        &mut pieces,
+                        &out,
+                        start..end,
+                        si,
+                        (font, level, props),
+                        &spans,
+                    );
                 }
                 if range.end <= brk {
                     run_idx += 1;
@@ -269,14 +378,18 @@ impl Ctx<'_> {
                     in_trailing = p.all_ws;
                 }
             }
-            let ends_with_break = out[..brk].chars().next_back().is_some_and(is_break_char);
-            words.push(Word {
+            let last_char = out[..brk].chars().next_back();
+            let ends_with_break = last_char.is_some_and(is_break_char);
+            let word = Word {
                 pieces: first_piece..pieces.len(),
                 width,
                 trailing_ws: trailing,
                 mandatory: kind == BreakOpportunity::Mandatory
                     && (ends_with_break || brk < out.len()),
-            });
+                hyphen: 0.0,
+            };
+            let soft = last_char == Some('\u{ad}');
+            self.hyphenate_word(word, soft, &out, &spans, &mut pieces, &mut words);
             word_start = brk;
         }
         Prepared {
@@ -286,7 +399,121 @@ impl Ctx<'_> {
             words,
             base,
             base_font,
+            rtl,
         }
+    }
+
+    /// The width of a hyphen after `piece`.
+    fn hyphen_width(&mut self, piece: &Piece) -> f32 {
+        let glyphs = self.shaper.shape(piece.font, "-");
+        glyphs
+            .iter()
+            .map(|g| g.advance * piece.size + piece.letter_spacing)
+            .sum()
+    }
+
+    /// Pushes `word`, cut at its hyphenation points when its spans ask for
+    /// hyphenation; `soft`: the word ends with a soft hyphen.
+    fn hyphenate_word(
+        &mut self,
+        mut word: Word,
+        soft: bool,
+        text: &str,
+        spans: &[SpanInfo],
+        pieces: &mut Vec<Piece>,
+        words: &mut Vec<Word>,
+    ) {
+        if soft && let Some(last) = pieces[word.pieces.clone()].last().cloned() {
+            word.hyphen = self.hyphen_width(&last);
+        }
+        // Cuts: (piece index, glyph index) at the start of a syllable.
+        let mut cuts: Vec<(usize, usize)> = Vec::new();
+        for pi in word.pieces.clone() {
+            let piece = &pieces[pi];
+            let st = &spans[piece.span].style;
+            if !st.hyphenate || !piece.rising || piece.all_ws {
+                continue;
+            }
+            let Some(lang) = st.lang.as_deref().and_then(hyphen_lang) else {
+                continue;
+            };
+            let s = &text[piece.range.clone()];
+            // Each run of letters is hyphenated on its own.
+            let mut at = 0;
+            while at < s.len() {
+                let rest = &s[at..];
+                let skip: usize = rest
+                    .chars()
+                    .take_while(|c| !c.is_alphabetic())
+                    .map(char::len_utf8)
+                    .sum();
+                let start = at + skip;
+                let len: usize = s[start..]
+                    .chars()
+                    .take_while(|c| c.is_alphabetic())
+                    .map(char::len_utf8)
+                    .sum();
+                if len == 0 {
+                    break;
+                }
+                let letters = &s[start..start + len];
+                if letters.chars().count() >= 5 {
+                    let mut off = start;
+                    let syllables = hypher::hyphenate(letters, lang);
+                    let n = syllables.len();
+                    for syl in syllables.take(n.saturating_sub(1)) {
+                        off += syl.len();
+                        // Only at a cluster boundary (not inside a ligature).
+                        let rel = (piece.range.start + off - piece.text_base) as u32;
+                        let g = &piece.glyphs[piece.glyph_range.clone()];
+                        if let Some(k) = g.iter().position(|g| g.cluster == rel)
+                            && k > 0
+                        {
+                            cuts.push((pi, piece.glyph_range.start + k));
+                        }
+                    }
+                }
+                at = start + len;
+            }
+        }
+        if cuts.is_empty() {
+            words.push(word);
+            return;
+        }
+        // Rebuild the word's pieces with the cuts, one word per syllable.
+        let old: Vec<Piece> = pieces.drain(word.pieces.clone()).collect();
+        let first = word.pieces.start;
+        let mut sub_start = first;
+        let mut sub_width = 0.0;
+        let mut cut_iter = cuts.into_iter().peekable();
+        for (oi, piece) in old.into_iter().enumerate() {
+            let pi = first + oi;
+            let mut rest = piece;
+            while let Some(&(_, k)) = cut_iter.peek().filter(|(cp, _)| *cp == pi) {
+                cut_iter.next();
+                let (head, tail) = cut_piece(&rest, k);
+                sub_width += head.width;
+                let hyphen = self.hyphen_width(&head);
+                pieces.push(head);
+                words.push(Word {
+                    pieces: sub_start..pieces.len(),
+                    width: sub_width,
+                    trailing_ws: 0.0,
+                    mandatory: false,
+                    hyphen,
+                });
+                sub_start = pieces.len();
+                sub_width = 0.0;
+                rest = tail;
+            }
+            sub_width += rest.width;
+            pieces.push(rest);
+        }
+        words.push(Word {
+            pieces: sub_start..pieces.len(),
+            width: sub_width,
+            ..word
+        });
     }
 
     fn push_piece(
@@ -295,7 +522,7 @@ impl Ctx<'_> {
         text: &str,
         range: Range<usize>,
         span: usize,
-        font: FontId,
+        (font, level, props): (FontId, u8, PropsId),
         spans: &[SpanInfo],
     ) {
         // Line break characters take no room and get no glyph.
@@ -314,7 +541,7 @@ impl Ctx<'_> {
             Some(Baseline::Sub) => (style.size * 0.7, -style.size * 0.15),
         };
         let s = &text[range.clone()];
-        let glyphs = self.shaper.shape(font, s);
+        let glyphs = self.shaper.shape_with(font, s, props);
         let ls = style.letter_spacing;
         let ws_start = s.len()
             - s.chars()
@@ -332,10 +559,11 @@ impl Ctx<'_> {
             }
         }
         let n = glyphs.len();
-        let rising = glyphs.windows(2).all(|w| w[0].cluster <= w[1].cluster);
+        let rising = level % 2 == 0 && glyphs.windows(2).all(|w| w[0].cluster <= w[1].cluster);
         pieces.push(Piece {
             letter_spacing: ls,
             rising,
+            level,
             text_base: range.start,
             range,
             span,
@@ -375,7 +603,7 @@ impl Ctx<'_> {
         while let Some(word) = rest.pop() {
             let i = words.len();
             let a = avail(lines.is_empty());
-            if i > start && w + word.width - word.trailing_ws > a + 0.01 {
+            if i > start && w + word.width - word.trailing_ws + word.hyphen > a + 0.01 {
                 lines.push((start..i, false));
                 start = i;
                 w = 0.0;
@@ -383,7 +611,7 @@ impl Ctx<'_> {
                 continue;
             }
             words.push(word);
-            if i == start && words[i].width - words[i].trailing_ws > a + 0.01 {
+            if i == start && words[i].width - words[i].trailing_ws + words[i].hyphen > a + 0.01 {
                 split_word(&mut words, &mut pieces, i, a);
                 if words.len() > i + 1
                     && let Some(tail) = words.pop()
@@ -408,12 +636,17 @@ impl Ctx<'_> {
         for (li, (range, hard)) in lines.into_iter().enumerate() {
             let first = li == 0;
             let last = li + 1 == n || hard;
-            out.push(self.build_line(p, &words[range], &pieces, style, avail(first), first, last));
+            let hyphen = li + 1 < n && range.end > 0 && words[range.end - 1].hyphen > 0.0;
+            let flags = LineFlags {
+                first,
+                last,
+                hyphen,
+            };
+            out.push(self.build_line(p, &words[range], &pieces, style, avail(first), flags));
         }
         out
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn build_line(
         &mut self,
         p: &Prepared,
@@ -421,13 +654,15 @@ impl Ctx<'_> {
         pieces: &[Piece],
         style: &BlockStyle,
         avail: f32,
-        first: bool,
-        last: bool,
+        flags: LineFlags,
     ) -> Line {
+        let LineFlags { first, last, .. } = flags;
         // The glyphs of the line, with trailing whitespace of the last word dropped.
         struct Slot<'p> {
             piece: &'p Piece,
             glyphs: Range<usize>,
+            /// A hyphen follows (the line ends at a hyphenation point).
+            hyphen: Option<Rc<[ShapedGlyph]>>,
         }
         let mut slots: Vec<Slot> = Vec::new();
         let last_word = words.len().saturating_sub(1);
@@ -444,24 +679,85 @@ impl Ctx<'_> {
                             .map(char::len_utf8)
                             .sum::<usize>();
                     let text_start = piece.text_base;
-                    while gr.end > gr.start
-                        && text_start + piece.glyphs[gr.end - 1].cluster as usize
-                            >= piece.range.start + ws_start
-                    {
-                        gr.end -= 1;
+                    let trailing = |g: &ShapedGlyph| {
+                        text_start + g.cluster as usize >= piece.range.start + ws_start
+                    };
+                    if piece.rising {
+                        while gr.end > gr.start && trailing(&piece.glyphs[gr.end - 1]) {
+                            gr.end -= 1;
+                        }
+                    } else {
+                        // Right to left: the logical end is on the left.
+                        while gr.end > gr.start && trailing(&piece.glyphs[gr.start]) {
+                            gr.start += 1;
+                        }
                     }
                 }
-                slots.push(Slot { piece, glyphs: gr });
+                slots.push(Slot {
+                    piece,
+                    glyphs: gr,
+                    hyphen: None,
+                });
+            }
+        }
+        if flags.hyphen
+            && let Some(s) = slots.last_mut()
+        {
+            s.hyphen = Some(self.shaper.shape(s.piece.font, "-"));
+        }
+        // Visual order (UAX #9 rule L2): reverse every run at or above each odd level,
+        // highest first. Right-to-left pieces already hold their glyphs in visual order.
+        if p.rtl || slots.iter().any(|s| s.piece.level > 0) {
+            let para = u8::from(p.rtl);
+            let max = slots.iter().map(|s| s.piece.level).max().unwrap_or(0);
+            let min_odd = slots
+                .iter()
+                .map(|s| s.piece.level)
+                .chain([para])
+                .filter(|l| l % 2 == 1)
+                .min()
+                .unwrap_or(max + 1);
+            // A line's trailing whitespace takes the paragraph's level (rule L1); it
+            // has no glyphs here, so only the last slot's level matters when empty.
+            let level = |s: &Slot| {
+                if s.glyphs.is_empty() {
+                    para
+                } else {
+                    s.piece.level
+                }
+            };
+            let mut lvl = max;
+            while lvl >= min_odd && lvl > 0 {
+                let mut i = 0;
+                while i < slots.len() {
+                    if level(&slots[i]) >= lvl {
+                        let start = i;
+                        while i < slots.len() && level(&slots[i]) >= lvl {
+                            i += 1;
+                        }
+                        slots[start..i].reverse();
+                    } else {
+                        i += 1;
+                    }
+                }
+                lvl -= 1;
             }
         }
         let natural: f32 = slots
             .iter()
             .map(|s| {
                 let ls = p.spans[s.piece.span].style.letter_spacing;
+                let hyphen: f32 = s
+                    .hyphen
+                    .iter()
+                    .flat_map(|h| h.iter())
+                    .map(|g| g.advance * s.piece.size + ls)
+                    .sum();
                 s.piece.glyphs[s.glyphs.clone()]
                     .iter()
                     .map(|g| g.advance * s.piece.size + ls)
                     .sum::<f32>()
+                    + hyphen
             })
             .sum();
         let spaces: usize = slots
@@ -477,8 +773,21 @@ impl Ctx<'_> {
         let slack = avail - natural;
         let justify = style.align == Align::Justify && !last && spaces > 0 && slack > 0.0;
         let extra = if justify { slack / spaces as f32 } else { 0.0 };
-        let mut x = style.left_indent + if first { style.first_line_indent } else { 0.0 };
-        x += match style.align {
+        // Right-to-left paragraphs start on the right: alignment the document did not
+        // set is mirrored, the first line's indent is on the right, and the last line
+        // of justified text is flush right.
+        let align = match style.align {
+            Align::Left if p.rtl && !style.align_explicit => Align::Right,
+            Align::Justify if p.rtl && !justify => Align::Right,
+            a => a,
+        };
+        let mut x = style.left_indent
+            + if first && !p.rtl {
+                style.first_line_indent
+            } else {
+                0.0
+            };
+        x += match align {
             Align::Right => slack.max(0.0),
             Align::Center => (slack / 2.0).max(0.0),
             _ => 0.0,
@@ -543,18 +852,19 @@ impl Ctx<'_> {
                     glyphs: Vec::new(),
                     text: String::new(),
                     field: span.field,
+                    mark: Default::default(),
                 });
                 run_key = Some(key);
             }
             let r = run.as_mut().expect("run was just set");
             let piece_text_start = piece.text_base;
+            let rising = piece.rising;
             let x0 = x;
             // All the piece's glyphs, trimmed trailing spaces included: a glyph shows the
             // text from its cluster to the next cluster in logical order (right-to-left
             // runs list their glyphs in visual order).
             let all = &piece.glyphs[piece.glyph_range.clone()];
             let skip = s.glyphs.start - piece.glyph_range.start;
-            let rising = all.windows(2).all(|w| w[0].cluster <= w[1].cluster);
             let shown = &piece.glyphs[s.glyphs.clone()];
             let spans: Vec<(usize, usize)> = shown
                 .iter()
@@ -605,6 +915,23 @@ impl Ctx<'_> {
                 });
                 x += adv;
             }
+            if let Some(h) = &s.hyphen {
+                // The hyphen shows the text "-", added after the run's text.
+                let start = r.text.len() as u32;
+                r.text.push('-');
+                for g in h.iter() {
+                    let adv = g.advance * piece.size + st.letter_spacing;
+                    r.glyphs.push(Glyph {
+                        id: g.id,
+                        x_advance: adv,
+                        x_offset: g.dx * piece.size,
+                        y_offset: g.dy * piece.size,
+                        text_start: start,
+                        text_end: start + 1,
+                    });
+                    x += adv;
+                }
+            }
             let face = self.shaper.book().face(piece.font);
             let y_base = baseline - piece.rise;
             for (on, position) in [
@@ -636,6 +963,7 @@ impl Ctx<'_> {
             items.push(Item::Link(LinkItem {
                 rect: Rect::new(x0, 0.0, x1 - x0, height),
                 target,
+                mark: Default::default(),
             }));
         }
         // Lines are kept until their page is drawn: hold no spare capacity.
@@ -695,6 +1023,36 @@ pub(crate) fn frame_glyphs(glyphs: &[ShapedGlyph], size: f32, text: &str) -> Vec
         .collect()
 }
 
+/// Where a line sits in its paragraph.
+#[derive(Debug, Clone, Copy)]
+struct LineFlags {
+    first: bool,
+    last: bool,
+    /// The line ends at a hyphenation point or soft hyphen: a hyphen is shown.
+    hyphen: bool,
+}
+
+/// Cuts `piece` (left to right) before glyph `k`, an index into its glyphs.
+fn cut_piece(piece: &Piece, k: usize) -> (Piece, Piece) {
+    let g0 = piece.glyph_range.start;
+    let cut = piece.text_base + piece.glyphs[k].cluster as usize;
+    let head_w: f32 = piece.glyphs[g0..k]
+        .iter()
+        .map(|g| g.advance * piece.size + piece.letter_spacing)
+        .sum();
+    let mut head = piece.clone();
+    head.glyph_range = g0..k;
+    head.range = piece.range.start..cut;
+    head.width = head_w;
+    head.trailing_ws = 0.0;
+    head.all_ws = false;
+    let mut tail = piece.clone();
+    tail.glyph_range = k..piece.glyph_range.end;
+    tail.range = cut..piece.range.end;
+    tail.width = piece.width - head_w;
+    (head, tail)
+}
+
 fn push_deco(out: &mut Vec<Item>, x0: f32, x1: f32, y: f32, width: f32, color: crate::geom::Color) {
     if let Some(Item::Line(l)) = out.last_mut()
         && (l.from.y - y).abs() < 1e-3
@@ -749,6 +1107,7 @@ fn split_word(words: &mut Vec<Word>, pieces: &mut Vec<Piece>, i: usize, avail: f
                         width: before,
                         trailing_ws: 0.0,
                         mandatory: false,
+                        hyphen: 0.0,
                     };
                     let tail = Word {
                         pieces: pi..word.pieces.end,
@@ -785,6 +1144,7 @@ fn split_word(words: &mut Vec<Word>, pieces: &mut Vec<Piece>, i: usize, avail: f
                     width: before + head_w,
                     trailing_ws: 0.0,
                     mandatory: false,
+                    hyphen: 0.0,
                 };
                 let tail_word = Word {
                     pieces: start..pieces.len(),

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 
 use crate::diag::{Diagnostic, Diagnostics, Warned};
-use crate::frame::{ImageData, ImageFormat, PagedDocument};
+use crate::frame::{ArtifactKind, ImageData, ImageFormat, NodeId, PagedDocument, Structure};
 use crate::geom::Size;
 use crate::model::Document;
 use crate::resources::Resources;
@@ -30,11 +30,20 @@ use style::{StyleSheet, TextStyle};
 pub struct LayoutOptions {
     /// A document with more pages is refused (a guard against runaway input).
     pub max_pages: usize,
+    /// Build the logical structure (for tagged PDF): items carry [`Mark`]s naming
+    /// nodes of [`PagedDocument::structure`]. Off, every item is an artifact and no
+    /// node is made.
+    ///
+    /// [`Mark`]: crate::frame::Mark
+    pub structure: bool,
 }
 
 impl Default for LayoutOptions {
     fn default() -> Self {
-        LayoutOptions { max_pages: 20_000 }
+        LayoutOptions {
+            max_pages: 20_000,
+            structure: true,
+        }
     }
 }
 
@@ -58,6 +67,7 @@ pub fn layout(
             anchors: output.anchors,
             images: output.images,
             metadata: doc.metadata.clone(),
+            structure: output.structure,
         },
         warnings,
     })
@@ -74,6 +84,8 @@ pub struct Summary {
     pub anchors: std::collections::BTreeMap<String, crate::frame::Location>,
     /// Every image the pages refer to.
     pub images: Vec<ImageData>,
+    /// The logical structure the pages' marks refer to.
+    pub structure: Structure,
 }
 
 /// Lays out a document, handing each page to `sink` as soon as it is finished, so that
@@ -90,6 +102,7 @@ pub fn layout_pages(
     sink: &mut paginate::PageSink,
 ) -> Result<Warned<Summary>, Diagnostics> {
     let mut ctx = Ctx::new(doc, res);
+    ctx.tagging = options.structure;
     let result = paginate::run(&mut ctx, doc, options, sink);
     let diags = std::mem::take(&mut ctx.diags);
     match result {
@@ -99,6 +112,7 @@ pub fn layout_pages(
                 outline: s.outline,
                 anchors: s.anchors,
                 images: std::mem::take(&mut ctx.images),
+                structure: std::mem::take(&mut ctx.structure),
             },
             warnings: diags,
         }),
@@ -116,7 +130,7 @@ pub(crate) struct Ctx<'a> {
     pub diags: Vec<Diagnostic>,
     pub title: String,
     fonts: HashMap<(Rc<str>, u16, bool), FontId>,
-    fallbacks: HashMap<(char, u16, bool), Option<FontId>>,
+    fallbacks: HashMap<(char, u16, bool, Rc<[Rc<str>]>), Option<FontId>>,
     warned: BTreeSet<String>,
     pub images: Vec<ImageData>,
     image_index: BTreeMap<String, usize>,
@@ -124,6 +138,14 @@ pub(crate) struct Ctx<'a> {
     pub list_depth: usize,
     /// Height of the body area, the tallest any fragment may be.
     pub body_height: f32,
+    /// Whether to build the logical structure.
+    pub tagging: bool,
+    /// The logical structure built so far.
+    pub structure: Structure,
+    /// The node new nodes go into.
+    pub parent: Option<NodeId>,
+    /// Set while laying out page furniture: what it all is instead of content.
+    pub artifact: Option<ArtifactKind>,
 }
 
 impl<'a> Ctx<'a> {
@@ -141,6 +163,10 @@ impl<'a> Ctx<'a> {
             image_index: BTreeMap::new(),
             list_depth: 0,
             body_height: f32::INFINITY,
+            tagging: false,
+            structure: Structure::default(),
+            parent: None,
+            artifact: None,
         }
     }
 
@@ -184,16 +210,19 @@ impl<'a> Ctx<'a> {
         id
     }
 
-    /// The first face in fallback order with a glyph for `c`.
+    /// The first face with a glyph for `c`: the style's `font_fallback` families in
+    /// order, then every family of the font book in the order it was added.
     pub fn fallback_for(&mut self, c: char, style: &TextStyle) -> Option<FontId> {
-        let key = (c, style.weight, style.italic);
+        let key = (c, style.weight, style.italic, style.fallback.clone());
         if let Some(hit) = self.fallbacks.get(&key) {
             return *hit;
         }
         let book = self.res.fonts();
-        let found = book
-            .fallback_families()
+        let found = style
+            .fallback
             .iter()
+            .map(|f| &**f)
+            .chain(book.fallback_families().iter().map(String::as_str))
             .filter_map(|fam| book.select(fam, style.weight, style.italic))
             .find(|id| self.shaper.covers(*id, c));
         self.fallbacks.insert(key, found);

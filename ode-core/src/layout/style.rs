@@ -6,8 +6,8 @@ use std::rc::Rc;
 
 use crate::geom::Color;
 use crate::model::{
-    Align, Baseline, Direction, Document, Features, InlineStyle, Length, Style, StyleProps,
-    Weight, WeightName,
+    Align, Baseline, Direction, Document, Features, InlineStyle, Length, Style, StyleProps, Weight,
+    WeightName,
 };
 
 use crate::text::shape::FeatureList;

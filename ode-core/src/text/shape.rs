@@ -126,10 +126,9 @@ impl<'a> Shaper<'a> {
             } else {
                 rustybuzz::Direction::LeftToRight
             });
-            if let Some(script) = props
-                .script
-                .and_then(|t| rustybuzz::Script::from_iso15924_tag(rustybuzz::ttf_parser::Tag::from_bytes(&t)))
-            {
+            if let Some(script) = props.script.and_then(|t| {
+                rustybuzz::Script::from_iso15924_tag(rustybuzz::ttf_parser::Tag::from_bytes(&t))
+            }) {
                 buffer.set_script(script);
             }
             if let Some(lang) = props.lang.as_deref().and_then(|l| l.parse().ok()) {
@@ -146,11 +145,7 @@ impl<'a> Shaper<'a> {
                 .features
                 .iter()
                 .map(|(tag, value)| {
-                    rustybuzz::Feature::new(
-                        rustybuzz::ttf_parser::Tag::from_bytes(tag),
-                        *value,
-                        ..,
-                    )
+                    rustybuzz::Feature::new(rustybuzz::ttf_parser::Tag::from_bytes(tag), *value, ..)
                 })
                 .collect();
             let plan = rustybuzz::ShapePlan::new(
