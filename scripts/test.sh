@@ -79,6 +79,15 @@ if [ -n "$missing" ]; then
 fi
 echo "pdftotext: $(command -v pdftotext); qpdf: $(command -v qpdf)"
 
+# Fonts for the script tests (ode-core/tests/scripts.rs): Arabic, Hebrew, Devanagari and
+# Thai from fonts-noto-core, Chinese and Japanese from fonts-noto-cjk.
+step "Noto fonts (fonts-noto-core, fonts-noto-cjk)"
+if [ ! -f /usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf ] ||
+    [ ! -f /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ]; then
+    echo "installing fonts-noto-core fonts-noto-cjk"
+    apt_install fonts-noto-core fonts-noto-cjk
+fi
+
 # ---------------------------------------------------------------------------------------
 # No test needs these yet, so a failure here warns instead of failing the run.
 step "Services (PostgreSQL, Redis)"
