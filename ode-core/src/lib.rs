@@ -18,6 +18,7 @@
 //! assert!(pdf.starts_with(b"%PDF-"));
 //! ```
 
+pub mod barcode;
 pub mod diag;
 pub mod export;
 pub mod frame;
@@ -26,6 +27,8 @@ pub mod layout;
 pub mod model;
 pub mod path;
 pub mod resources;
+#[cfg(feature = "template")]
+pub mod template;
 pub mod text;
 
 pub use diag::{Diagnostic, Diagnostics, Severity, Warned};
@@ -76,9 +79,16 @@ pub fn pdf_document(
     layout_options: &layout::LayoutOptions,
     pdf_options: &export::PdfOptions,
 ) -> Result<Warned<PdfOutput>, Diagnostics> {
-    let mut writer = export::PdfWriter::new(res.fonts(), pdf_options);
+    // The document's own `pdf` settings apply where the call leaves them open; the
+    // structure is built only for a tagged file.
+    let pdf_options = pdf_options.for_document(doc)?;
+    let layout_options = layout::LayoutOptions {
+        structure: pdf_options.tagged,
+        ..layout_options.clone()
+    };
+    let mut writer = export::PdfWriter::new(res.fonts(), &pdf_options);
     let mut failed = None;
-    let summary = layout::layout_pages(doc, res, layout_options, &mut |page, images, anchors| {
+    let summary = layout::layout_pages(doc, res, &layout_options, &mut |page, images, anchors| {
         if failed.is_none()
             && let Err(e) = writer.page(&page, images, anchors)
         {
@@ -93,7 +103,7 @@ pub fn pdf_document(
         mut warnings,
     } = summary;
     let bytes = writer
-        .finish(&summary.outline, &doc.metadata)
+        .finish_with(&summary.outline, &doc.metadata, &summary.structure)
         .map_err(|mut e| {
             e.0.append(&mut warnings);
             e
@@ -118,4 +128,78 @@ pub fn render_svg(json: &str, res: &dyn Resources) -> Result<Vec<String>, Diagno
         res.fonts(),
         &export::SvgOptions::default(),
     ))
+}
+
+/// PNG pages and the document's page count.
+#[cfg(feature = "png")]
+#[derive(Debug, Clone)]
+pub struct PngOutput {
+    /// One PNG file per page rendered, in order (empty when the one page asked for does
+    /// not exist).
+    pub pages: Vec<Vec<u8>>,
+    /// The document's number of pages (all of them, also when only one was rendered).
+    pub page_count: usize,
+}
+
+/// Lays out a document and rasterizes its pages as PNG as each is finished, or only the
+/// page `only` (zero-based) when given.
+///
+/// # Errors
+/// Every error found in the document; a page that would exceed
+/// [`PngOptions::max_pixels`](export::png::PngOptions::max_pixels) or a resolution out of
+/// range. With `only` past the last page, no page is rendered and `pages` is empty.
+#[cfg(feature = "png")]
+pub fn png_document(
+    doc: &model::Document,
+    res: &dyn Resources,
+    layout_options: &layout::LayoutOptions,
+    png_options: &export::png::PngOptions,
+    only: Option<usize>,
+) -> Result<Warned<PngOutput>, Diagnostics> {
+    // A bad resolution is found before any layout work.
+    png_options
+        .pixel_size(1.0, 1.0)
+        .map_err(|e| Diagnostics::from(Diagnostic::from(e)))?;
+    let mut pages = Vec::new();
+    let mut failed = None;
+    let mut index = 0;
+    let summary = layout::layout_pages(doc, res, layout_options, &mut |page, images, _| {
+        let i = index;
+        index += 1;
+        if failed.is_some() || only.is_some_and(|o| o != i) {
+            return;
+        }
+        match export::png::page_png(&page, images, res.fonts(), png_options) {
+            Ok(png) => pages.push(png),
+            Err(e) => failed = Some(e),
+        }
+    })?;
+    if let Some(e) = failed {
+        let mut d = Diagnostics::from(Diagnostic::from(e));
+        d.0.extend(summary.warnings);
+        return Err(d);
+    }
+    Ok(Warned {
+        output: PngOutput {
+            pages,
+            page_count: summary.output.page_count,
+        },
+        warnings: summary.warnings,
+    })
+}
+
+/// Renders a JSON document to one PNG per page at `options.dpi`, ignoring warnings.
+///
+/// # Errors
+/// Every error found in the document, or a page too large for `options.max_pixels`.
+#[cfg(feature = "png")]
+pub fn render_png(
+    json: &str,
+    res: &dyn Resources,
+    options: &export::png::PngOptions,
+) -> Result<Vec<Vec<u8>>, Diagnostics> {
+    let doc = model::parse(json)?;
+    Ok(png_document(&doc, res, &layout::LayoutOptions::default(), options, None)?
+        .output
+        .pages)
 }

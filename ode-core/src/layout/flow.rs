@@ -6,7 +6,7 @@ use super::Ctx;
 use super::inline::{FieldMode, Line};
 use super::style::{BlockStyle, apply};
 use super::table::RowFrag;
-use crate::frame::{ImageItem, Item, LineItem, TextItem};
+use crate::frame::{ImageItem, Item, LineItem, Mark, NodeId, NodeKind, StructNode, TextItem};
 use crate::geom::{Point, Rect};
 use crate::model::{Align, Block, BlockProps, Fit, Image, Inline, List, ListItem, ListMarker};
 use crate::path::JPath;
@@ -43,7 +43,15 @@ pub(crate) enum FragKind {
 #[derive(Clone, Debug)]
 pub(crate) enum Marker {
     Anchor(String),
-    Heading { level: u8, title: String },
+    Heading {
+        level: u8,
+        title: String,
+    },
+    /// The first fragment of a top-level section.
+    Section {
+        restart: bool,
+        title: Option<String>,
+    },
 }
 
 impl Fragment {
@@ -271,7 +279,7 @@ impl Ctx<'_> {
             Block::Heading(h) => {
                 let name = format!("heading{}", h.level);
                 let style = self.style_for(&h.props, inherited, Some(&name));
-                let lines = self.paragraph_lines(
+                let mut lines = self.paragraph_lines(
                     h.text.as_deref(),
                     &h.content,
                     &style,
@@ -279,6 +287,15 @@ impl Ctx<'_> {
                     fields,
                     path,
                 );
+                let title = || plain_text(h.text.as_deref(), &h.content);
+                if self.tagging {
+                    let kind = NodeKind::Heading {
+                        level: h.level,
+                        title: title(),
+                    };
+                    let mark = self.node(kind, path);
+                    self.mark_lines(&mut lines, mark, path);
+                }
                 let mut frags = lines_to_fragments(lines, &style);
                 if h.outline != Some(false)
                     && let Some(first) = frags.first_mut()
@@ -287,7 +304,7 @@ impl Ctx<'_> {
                         0.0,
                         Marker::Heading {
                             level: h.level,
-                            title: plain_text(h.text.as_deref(), &h.content),
+                            title: title(),
                         },
                     ));
                 }
@@ -296,7 +313,7 @@ impl Ctx<'_> {
             }
             Block::Paragraph(p) => {
                 let style = self.style_for(&p.props, inherited, None);
-                let lines = self.paragraph_lines(
+                let mut lines = self.paragraph_lines(
                     p.text.as_deref(),
                     &p.content,
                     &style,
@@ -304,6 +321,10 @@ impl Ctx<'_> {
                     fields,
                     path,
                 );
+                if self.tagging {
+                    let mark = self.node(NodeKind::Paragraph, path);
+                    self.mark_lines(&mut lines, mark, path);
+                }
                 out.extend(lines_to_fragments(lines, &style));
                 (style, p.props.anchor.as_deref())
             }
@@ -317,7 +338,15 @@ impl Ctx<'_> {
                         None
                     },
                 );
+                let mark = self.node(
+                    NodeKind::List {
+                        marker: list_marker(l, self.list_depth),
+                    },
+                    path,
+                );
+                let prev = self.enter(mark);
                 self.list(l, &style, width, fields, path, out);
+                self.leave(prev);
                 (style, l.props.anchor.as_deref())
             }
             Block::Table(t) => {
@@ -379,6 +408,22 @@ impl Ctx<'_> {
                 out.push(f);
                 return 0.0;
             }
+            Block::Section(sec) => {
+                // Sections are top-level blocks, where pagination handles them; one
+                // met anywhere else (built by a program) still starts a new page.
+                let mut f = Fragment::items(0.0, vec![]);
+                f.kind = super::flow::FragKind::PageBreak;
+                out.push(f);
+                self.blocks(
+                    &sec.content,
+                    inherited,
+                    width,
+                    fields,
+                    &path.key("content"),
+                    out,
+                );
+                return 0.0;
+            }
             Block::Group(g) => {
                 let style = self.style_for(&g.props, inherited, None);
                 let first = out.len();
@@ -427,11 +472,7 @@ impl Ctx<'_> {
         out: &mut Vec<Fragment>,
     ) {
         let depth = self.list_depth;
-        let marker = l.marker.unwrap_or(if l.ordered {
-            ListMarker::Decimal
-        } else {
-            [ListMarker::Disc, ListMarker::Circle, ListMarker::Square][depth % 3]
-        });
+        let marker = list_marker(l, depth);
         let start = l.start.unwrap_or(1);
         let items_path = path.key("items");
         // Marker texts and the indent that fits the widest.
@@ -471,16 +512,26 @@ impl Ctx<'_> {
         for (i, item) in l.items.iter().enumerate() {
             let ip = items_path.index(i);
             let first = out.len();
+            let item_mark = self.node(NodeKind::ListItem, &ip);
+            let list_parent = self.enter(item_mark);
+            let body = self.node(NodeKind::ListBody, &ip);
+            let item_parent = self.enter(body);
             match item {
                 ListItem::Text(t) => {
-                    let lines =
+                    let mut lines =
                         self.paragraph_lines(Some(t), &[], &inner, width - indent, fields, &ip);
+                    if self.tagging {
+                        self.mark_lines(&mut lines, body, &ip);
+                    }
                     out.extend(lines_to_fragments(lines, &inner));
                 }
                 ListItem::Blocks(blocks) => {
                     self.blocks(blocks, &inner, width - indent, fields, &ip, out)
                 }
             }
+            self.leave(item_parent);
+            let label = self.node(NodeKind::ListLabel, &ip);
+            self.leave(list_parent);
             if out.len() == first {
                 out.push(Fragment::items(
                     inner.text.size * inner.text.line_height,
@@ -507,6 +558,7 @@ impl Ctx<'_> {
                 glyphs: super::inline::frame_glyphs(glyphs, size, text),
                 text: text.clone(),
                 field: None,
+                mark: label,
             });
             match &mut out[first].kind {
                 FragKind::Items(items) => items.insert(0, item),
@@ -583,6 +635,12 @@ impl Ctx<'_> {
                 (r, (img.fit == Fit::Cover).then_some(frame))
             }
         };
+        let mark = self.node(
+            NodeKind::Figure {
+                alt: img.alt.clone(),
+            },
+            path,
+        );
         Some(Fragment::items(
             h,
             vec![Item::Image(ImageItem {
@@ -590,9 +648,89 @@ impl Ctx<'_> {
                 rect,
                 clip,
                 alt: img.alt.clone(),
+                mark,
             })],
         ))
     }
+
+    /// A new structure node under the current parent, returning the mark its content
+    /// gets: page furniture is an artifact, and without structure nothing is a node.
+    pub(crate) fn node(&mut self, kind: NodeKind, path: &JPath) -> Mark {
+        self.node_in(self.parent, kind, path)
+    }
+
+    /// A new structure node under `parent`.
+    pub(crate) fn node_in(&mut self, parent: Option<NodeId>, kind: NodeKind, path: &JPath) -> Mark {
+        if let Some(a) = self.artifact {
+            return Mark::Artifact(a);
+        }
+        if !self.tagging {
+            return Mark::default();
+        }
+        Mark::Node(self.structure.push(StructNode {
+            parent,
+            kind,
+            path: path.to_string().into_boxed_str(),
+        }))
+    }
+
+    /// Makes `mark`'s node the parent of new nodes; returns the previous parent, for
+    /// [`Ctx::leave`].
+    pub(crate) fn enter(&mut self, mark: Mark) -> Option<NodeId> {
+        let prev = self.parent;
+        if let Mark::Node(id) = mark {
+            self.parent = Some(id);
+        }
+        prev
+    }
+
+    /// Restores the parent [`Ctx::enter`] returned.
+    pub(crate) fn leave(&mut self, prev: Option<NodeId>) {
+        self.parent = prev;
+    }
+
+    /// Marks the items of laid-out lines as content of `mark`. Each link area becomes
+    /// a link node inside it, holding the text under the area.
+    pub(crate) fn mark_lines(&mut self, lines: &mut [Line], mark: Mark, path: &JPath) {
+        for line in lines {
+            self.mark_items(&mut line.items, mark, path);
+        }
+    }
+
+    /// As [`Ctx::mark_lines`], for the items of one line.
+    pub(crate) fn mark_items(&mut self, items: &mut [Item], mark: Mark, path: &JPath) {
+        items.iter_mut().for_each(|i| i.set_mark(mark));
+        let Mark::Node(parent) = mark else { return };
+        for k in 0..items.len() {
+            let Item::Link(l) = &items[k] else { continue };
+            let area = l.rect;
+            let link = self.node_in(Some(parent), NodeKind::Link, path);
+            items[k].set_mark(link);
+            for item in items.iter_mut() {
+                if let Item::Text(t) = item
+                    && t.mark == mark
+                {
+                    let mid = t.origin.x + t.width() / 2.0;
+                    if mid >= area.x
+                        && mid <= area.right()
+                        && t.origin.y >= area.y
+                        && t.origin.y <= area.bottom()
+                    {
+                        t.mark = link;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The marker a list uses: its own, or by kind and nesting depth.
+fn list_marker(l: &List, depth: usize) -> ListMarker {
+    l.marker.unwrap_or(if l.ordered {
+        ListMarker::Decimal
+    } else {
+        [ListMarker::Disc, ListMarker::Circle, ListMarker::Square][depth % 3]
+    })
 }
 
 #[cfg(test)]

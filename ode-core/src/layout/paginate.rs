@@ -7,7 +7,10 @@ use super::Ctx;
 use super::flow::{FragKind, Fragment, Marker, stack_height};
 use super::inline::FieldMode;
 use super::style::BlockStyle;
-use crate::frame::{GroupItem, ImageData, Item, Location, OutlineEntry, Page, RectItem, TextItem};
+use crate::frame::{
+    ArtifactKind, GroupItem, ImageData, Item, Location, Mark, OutlineEntry, Page, RectItem,
+    Structure, TextItem,
+};
 use crate::geom::{Color, Point, Rect, Size, Transform};
 use crate::model::{Block, Document, FieldKind, Inline, ListItem, Orientation, Row};
 use crate::path::JPath;
@@ -37,6 +40,8 @@ pub(super) struct Summary {
     pub outline: Vec<OutlineEntry>,
     /// Named anchors and where they are.
     pub anchors: BTreeMap<String, Location>,
+    /// The pages (from 0) where sections that restart page numbers begin.
+    pub section_starts: Vec<usize>,
 }
 
 /// Receives finished pages, with the images they refer to and every anchor of the
@@ -128,6 +133,9 @@ fn pass(
     let content_path = root.key("content");
     let default = ctx.sheet.get("default");
     let fields = FieldMode::Placeholder { digits };
+    // Each pass builds the structure afresh; the last one's is kept.
+    ctx.structure = Structure::default();
+    ctx.parent = None;
     let mut state = PassState {
         summary: Summary::default(),
         known: emit,
@@ -140,57 +148,34 @@ fn pass(
             state.page(ctx, doc, geo, placed, sink, options.max_pages)
         };
         let mut prev_after: Option<f32> = None;
+        let mut feed = Feed {
+            default: &default,
+            width: geo.width,
+            fields,
+            prev_after: &mut prev_after,
+            marker: None,
+        };
         for (i, block) in doc.content.iter().enumerate() {
             let p = content_path.index(i);
-            let mut feed_all = |ctx: &mut Ctx, frags: Vec<Fragment>, pager: &mut Paginator| {
-                for f in frags {
-                    pager.feed(ctx, f, &mut on_page);
-                }
-            };
-            match block {
-                // A table with rows is laid out one row group at a time.
-                Block::Table(t) if !t.rows.is_empty() && !t.columns.is_empty() => {
-                    let name = if t.props.style.is_none() {
-                        Some("table")
-                    } else {
-                        None
-                    };
-                    let style = ctx.style_for(&t.props, &default, name);
-                    let Some(plan) = ctx.table_plan(t, &style, geo.width, fields, &p) else {
-                        continue;
-                    };
-                    for g in 0..plan.len() {
-                        let mut f = ctx.table_group(&plan, g, &p);
-                        if g + 1 == plan.len() && style.keep_with_next {
-                            f.keep_with_next = true;
-                        }
-                        if g == 0 {
-                            f.space_before = f
-                                .space_before
-                                .max(style.space_before)
-                                .max(prev_after.unwrap_or(0.0));
-                            if let Some(a) = &t.props.anchor {
-                                f.markers.insert(0, (0.0, Marker::Anchor(a.clone())));
-                            }
-                        }
-                        pager.feed(ctx, f, &mut on_page);
-                        if pager.stopped {
-                            break;
-                        }
+            if let Block::Section(sec) = block {
+                let mut brk = Fragment::items(0.0, Vec::new());
+                brk.kind = FragKind::PageBreak;
+                pager.feed(ctx, brk, &mut on_page);
+                feed.marker = Some(Marker::Section {
+                    restart: sec.restart_page_numbers,
+                    title: sec.title.clone(),
+                });
+                *feed.prev_after = None;
+                let cp = p.key("content");
+                for (j, b) in sec.content.iter().enumerate() {
+                    feed.block(ctx, b, &cp.index(j), &mut pager, &mut on_page);
+                    if pager.stopped {
+                        break;
                     }
-                    prev_after = Some(style.space_after);
                 }
-                _ => {
-                    let mut frags = Vec::new();
-                    let after = ctx.block(block, &default, geo.width, fields, &p, &mut frags);
-                    if let Some(first) = frags.first_mut() {
-                        if let Some(a) = prev_after {
-                            first.space_before = first.space_before.max(a);
-                        }
-                        prev_after = Some(after);
-                    }
-                    feed_all(ctx, frags, &mut pager);
-                }
+                feed.marker = None;
+            } else {
+                feed.block(ctx, block, &p, &mut pager, &mut on_page);
             }
             if pager.stopped {
                 break;
@@ -216,6 +201,85 @@ fn pass(
         state.page(ctx, doc, geo, Vec::new(), sink, options.max_pages);
     }
     Some(state.summary)
+}
+
+/// Feeds top-level blocks to the paginator.
+struct Feed<'a> {
+    default: &'a Rc<BlockStyle>,
+    width: f32,
+    fields: FieldMode,
+    /// The space after the previous top-level block.
+    prev_after: &'a mut Option<f32>,
+    /// Attached to the next fragment fed (the start of a section).
+    marker: Option<Marker>,
+}
+
+impl Feed<'_> {
+    fn one(&mut self, ctx: &mut Ctx, mut f: Fragment, pager: &mut Paginator, on_page: &mut OnPage) {
+        if !matches!(f.kind, FragKind::PageBreak)
+            && let Some(m) = self.marker.take()
+        {
+            f.markers.insert(0, (0.0, m));
+        }
+        pager.feed(ctx, f, on_page);
+    }
+
+    fn block(
+        &mut self,
+        ctx: &mut Ctx,
+        block: &Block,
+        p: &JPath,
+        pager: &mut Paginator,
+        on_page: &mut OnPage,
+    ) {
+        match block {
+            // A table with rows is laid out one row group at a time.
+            Block::Table(t) if !t.rows.is_empty() && !t.columns.is_empty() => {
+                let name = if t.props.style.is_none() {
+                    Some("table")
+                } else {
+                    None
+                };
+                let style = ctx.style_for(&t.props, self.default, name);
+                let Some(plan) = ctx.table_plan(t, &style, self.width, self.fields, p) else {
+                    return;
+                };
+                for g in 0..plan.len() {
+                    let mut f = ctx.table_group(&plan, g, p);
+                    if g + 1 == plan.len() && style.keep_with_next {
+                        f.keep_with_next = true;
+                    }
+                    if g == 0 {
+                        f.space_before = f
+                            .space_before
+                            .max(style.space_before)
+                            .max(self.prev_after.unwrap_or(0.0));
+                        if let Some(a) = &t.props.anchor {
+                            f.markers.insert(0, (0.0, Marker::Anchor(a.clone())));
+                        }
+                    }
+                    self.one(ctx, f, pager, on_page);
+                    if pager.stopped {
+                        break;
+                    }
+                }
+                *self.prev_after = Some(style.space_after);
+            }
+            _ => {
+                let mut frags = Vec::new();
+                let after = ctx.block(block, self.default, self.width, self.fields, p, &mut frags);
+                if let Some(first) = frags.first_mut() {
+                    if let Some(a) = *self.prev_after {
+                        first.space_before = first.space_before.max(a);
+                    }
+                    *self.prev_after = Some(after);
+                }
+                for f in frags {
+                    self.one(ctx, f, pager, on_page);
+                }
+            }
+        }
+    }
 }
 
 struct PassState {
@@ -262,14 +326,38 @@ impl PassState {
                         title,
                         location: loc,
                     }),
+                    Marker::Section { restart, title } => {
+                        if restart && self.summary.section_starts.last() != Some(&pi) {
+                            self.summary.section_starts.push(pi);
+                        }
+                        if let Some(title) = title {
+                            self.summary.outline.push(OutlineEntry {
+                                level: 1,
+                                title,
+                                location: loc,
+                            });
+                        }
+                    }
                 }
             }
         }
         let Some(known) = &self.known else {
             return true;
         };
-        let count = known.page_count.max(1);
-        let items = draw_page(ctx, doc, geo, pi, count, placed, &mut self.region_cache);
+        // Page numbers count from the start of the section that restarted them.
+        let start = self.summary.section_starts.last().copied().unwrap_or(0);
+        let end = known
+            .section_starts
+            .iter()
+            .copied()
+            .find(|&s| s > pi)
+            .unwrap_or(known.page_count);
+        let count = end.saturating_sub(start).max(1);
+        let number = PageNumber {
+            page: pi - start + 1,
+            count,
+        };
+        let items = draw_page(ctx, doc, geo, number, placed, &mut self.region_cache);
         let anchors = if known.anchors.is_empty() {
             &self.summary.anchors
         } else {
@@ -288,12 +376,19 @@ impl PassState {
 }
 
 /// Draws one page: background, watermark, header and footer, then the body.
+/// The number a page shows and the count it is out of.
+#[derive(Clone, Copy)]
+struct PageNumber {
+    /// From 1.
+    page: usize,
+    count: usize,
+}
+
 fn draw_page(
     ctx: &mut Ctx,
     doc: &Document,
     geo: &Geometry,
-    pi: usize,
-    count: usize,
+    PageNumber { page, count }: PageNumber,
     placed: Vec<Placed>,
     region_cache: &mut BTreeMap<(bool, bool), Vec<Fragment>>,
 ) -> Vec<Item> {
@@ -315,7 +410,7 @@ fn draw_page(
     let footer_gap = doc.page.footer_gap.map_or(12.0, |l| l.0);
     for (is_header, region) in [(true, &doc.header), (false, &doc.footer)] {
         let Some(region) = region else { continue };
-        let first = pi == 0 && region.first_page.is_some();
+        let first = page == 1 && region.first_page.is_some();
         let blocks = if first {
             region.first_page.as_deref().unwrap_or_default()
         } else {
@@ -325,6 +420,11 @@ fn draw_page(
         let rp = root.key(key);
         let bp = rp.key(if first { "first_page" } else { "content" });
         let style = ctx.sheet.get(key);
+        ctx.artifact = Some(if is_header {
+            ArtifactKind::Header
+        } else {
+            ArtifactKind::Footer
+        });
         // Laid out once when they show no page numbers.
         let frags = if blocks_have_page_fields(blocks) {
             region_frags(
@@ -332,10 +432,7 @@ fn draw_page(
                 blocks,
                 &style,
                 geo.width,
-                FieldMode::Exact {
-                    page: pi + 1,
-                    count,
-                },
+                FieldMode::Exact { page, count },
                 &bp,
             )
         } else {
@@ -353,6 +450,7 @@ fn draw_page(
                 })
                 .clone()
         };
+        ctx.artifact = None;
         let total = stack_height(&frags);
         let room = if is_header {
             geo.top - header_gap
@@ -388,9 +486,16 @@ fn draw_page(
     }
     let body_start = items.len();
     for p in placed {
+        let start = items.len();
+        let repeated = p.frag.repeated;
         p.frag.emit_owned(geo.left, geo.top + p.y, &mut items);
+        if repeated {
+            // Table header rows repeated on this page are already in the structure.
+            let mark = Mark::Artifact(ArtifactKind::Pagination);
+            items[start..].iter_mut().for_each(|i| i.set_mark(mark));
+        }
     }
-    fill_fields(ctx, &mut items[body_start..], pi + 1, count);
+    fill_fields(ctx, &mut items[body_start..], page, count);
     items.iter_mut().for_each(Item::snap);
     items
 }
@@ -448,11 +553,13 @@ fn watermark(ctx: &mut Ctx, wm: &crate::model::Watermark, geo: &Geometry, items:
         glyphs: super::inline::frame_glyphs(&glyphs, text.size, &wm.text),
         text: wm.text.clone(),
         field: None,
+        mark: Mark::Artifact(ArtifactKind::Watermark),
     };
     items.push(Item::Group(GroupItem {
         transform: Transform::rotate_about(-wm.angle.unwrap_or(45.0), center),
         opacity: wm.opacity.unwrap_or(0.25),
         items: vec![Item::Text(run)],
+        mark: Mark::Artifact(ArtifactKind::Watermark),
     }));
 }
 
@@ -624,6 +731,7 @@ fn any_inline(blocks: &[Block], pred: &dyn Fn(&Inline) -> bool) -> bool {
             .iter()
             .any(|i| matches!(i, ListItem::Blocks(b) if any_inline(b, pred))),
         Block::Group(g) => any_inline(&g.content, pred),
+        Block::Section(s) => any_inline(&s.content, pred),
         Block::Table(t) => t.rows.iter().any(|r| {
             let cells = match r {
                 Row::Cells(c) => c,

@@ -82,7 +82,12 @@ const BLOCK_TYPES: &[&str] = &[
 ];
 
 pub(crate) fn parse(json: &str) -> Result<Document, Diagnostics> {
-    let value: Value = serde_json::from_str(json).map_err(|e| {
+    from_value(&parse_json(json)?)
+}
+
+/// JSON text to a value; a syntax error is reported with its line and column.
+pub(crate) fn parse_json(json: &str) -> Result<Value, Diagnostics> {
+    serde_json::from_str(json).map_err(|e| {
         let msg = e.to_string();
         // serde_json appends " at line L column C"; the span carries those.
         let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
@@ -101,8 +106,7 @@ pub(crate) fn parse(json: &str) -> Result<Document, Diagnostics> {
             message: format!("invalid JSON: {msg}"),
             hints: vec![],
         }])
-    })?;
-    from_value(&value)
+    })
 }
 
 pub(crate) fn from_value(value: &Value) -> Result<Document, Diagnostics> {
@@ -394,6 +398,7 @@ impl Dec {
                 "header",
                 "footer",
                 "watermark",
+                "pdf",
                 "content",
             ]],
         )?;
@@ -424,6 +429,7 @@ impl Dec {
         let header = self.opt(o, p, "header", Dec::region);
         let footer = self.opt(o, p, "footer", Dec::region);
         let watermark = self.opt(o, p, "watermark", Dec::watermark);
+        let pdf = self.opt(o, p, "pdf", Dec::pdf_settings).unwrap_or_default();
         let content = self.req(o, p, "content", Dec::blocks);
         Some(Document {
             ode: version?,
@@ -433,6 +439,7 @@ impl Dec {
             header,
             footer,
             watermark,
+            pdf,
             content: content?,
         })
     }
@@ -750,6 +757,42 @@ impl Dec {
             content: content?,
             first_page,
         })
+    }
+
+    fn pdf_settings(&mut self, v: &Value, p: &JPath) -> Option<PdfSettings> {
+        let o = self.obj(v, p, "PDF settings", &[&["tagged", "standard"]])?;
+        let tagged = self.opt(o, p, "tagged", Dec::boolean);
+        let sp = p.key("standard");
+        let one = |d: &mut Dec, v: &Value, p: &JPath| -> Option<PdfStandard> {
+            let s = d.string(v, p)?;
+            match PdfStandard::parse(&s) {
+                Ok(s) => Some(s),
+                Err(msg) => {
+                    d.error(p, msg);
+                    None
+                }
+            }
+        };
+        let standard = match o.get("standard") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(v @ Value::Array(_)) => self.list(v, &sp, "standards", one).unwrap_or_default(),
+            Some(v) => one(self, v, &sp).into_iter().collect(),
+        };
+        if let Err(msg) = crate::model::check_standards(&standard) {
+            self.error(&sp, msg);
+        }
+        if tagged == Some(false)
+            && let Some(s) = standard.iter().find(|s| s.needs_tagging())
+        {
+            self.diags.push(
+                Diagnostic::error(
+                    p.key("tagged").to_string(),
+                    format!("{} needs a tagged PDF", s.title()),
+                )
+                .with_hint("remove \"tagged\": false"),
+            );
+        }
+        Some(PdfSettings { tagged, standard })
     }
 
     fn watermark(&mut self, v: &Value, p: &JPath) -> Option<Watermark> {

@@ -83,6 +83,9 @@ pub struct Document {
     /// Text drawn diagonally across every page, behind the content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub watermark: Option<Watermark>,
+    /// How the PDF is written: tagged or not, standards it conforms to.
+    #[serde(default, skip_serializing_if = "PdfSettings::is_default")]
+    pub pdf: PdfSettings,
     /// The body.
     pub content: Vec<Block>,
 }
@@ -181,6 +184,179 @@ pub struct PageRegion {
     /// Blocks drawn on the first page instead; `[]` leaves the first page blank there.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_page: Option<Vec<Block>>,
+}
+
+/// How the PDF is written.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PdfSettings {
+    /// Whether the PDF carries the document's logical structure (headings, paragraphs,
+    /// lists, tables, figures with their alternative text) for screen readers and
+    /// reflow. Default `true`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tagged: Option<bool>,
+    /// Standards the PDF must conform to, checked as it is written: one PDF/A level,
+    /// `ua-1`, or both (`["a-2a", "ua-1"]`). A single one may be written as a string.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(with = "OneOrMoreStandards")]
+    pub standard: Vec<PdfStandard>,
+}
+
+impl PdfSettings {
+    fn is_default(&self) -> bool {
+        *self == PdfSettings::default()
+    }
+}
+
+/// One standard or a list of them.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+enum OneOrMoreStandards {
+    One(PdfStandard),
+    More(Vec<PdfStandard>),
+}
+
+/// A PDF standard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, JsonSchema)]
+pub enum PdfStandard {
+    /// PDF/A-1b: archival, visual appearance (PDF 1.4, no transparency).
+    #[serde(rename = "a-1b")]
+    A1b,
+    /// PDF/A-1a: PDF/A-1b, tagged.
+    #[serde(rename = "a-1a")]
+    A1a,
+    /// PDF/A-2b: archival, visual appearance.
+    #[serde(rename = "a-2b")]
+    A2b,
+    /// PDF/A-2u: PDF/A-2b with all text mapped to Unicode.
+    #[serde(rename = "a-2u")]
+    A2u,
+    /// PDF/A-2a: PDF/A-2u, tagged, with language and alternative texts.
+    #[serde(rename = "a-2a")]
+    A2a,
+    /// PDF/A-3b: as PDF/A-2b, allowing attached files.
+    #[serde(rename = "a-3b")]
+    A3b,
+    /// PDF/A-3u.
+    #[serde(rename = "a-3u")]
+    A3u,
+    /// PDF/A-3a.
+    #[serde(rename = "a-3a")]
+    A3a,
+    /// PDF/A-4 (PDF 2.0).
+    #[serde(rename = "a-4")]
+    A4,
+    /// PDF/A-4f.
+    #[serde(rename = "a-4f")]
+    A4f,
+    /// PDF/A-4e.
+    #[serde(rename = "a-4e")]
+    A4e,
+    /// PDF/UA-1: universal accessibility (tagged, titled, every image described).
+    #[serde(rename = "ua-1")]
+    Ua1,
+}
+
+impl PdfStandard {
+    /// Every standard, with its name in the model.
+    pub const ALL: [(&'static str, PdfStandard); 12] = [
+        ("a-1b", PdfStandard::A1b),
+        ("a-1a", PdfStandard::A1a),
+        ("a-2b", PdfStandard::A2b),
+        ("a-2u", PdfStandard::A2u),
+        ("a-2a", PdfStandard::A2a),
+        ("a-3b", PdfStandard::A3b),
+        ("a-3u", PdfStandard::A3u),
+        ("a-3a", PdfStandard::A3a),
+        ("a-4", PdfStandard::A4),
+        ("a-4f", PdfStandard::A4f),
+        ("a-4e", PdfStandard::A4e),
+        ("ua-1", PdfStandard::Ua1),
+    ];
+
+    /// The name in the model, such as `a-2b`.
+    pub fn name(self) -> &'static str {
+        PdfStandard::ALL
+            .iter()
+            .find(|(_, s)| *s == self)
+            .map_or("", |(n, _)| n)
+    }
+
+    /// The name as standards write it, such as `PDF/A-2b`.
+    pub fn title(self) -> &'static str {
+        match self {
+            PdfStandard::A1b => "PDF/A-1b",
+            PdfStandard::A1a => "PDF/A-1a",
+            PdfStandard::A2b => "PDF/A-2b",
+            PdfStandard::A2u => "PDF/A-2u",
+            PdfStandard::A2a => "PDF/A-2a",
+            PdfStandard::A3b => "PDF/A-3b",
+            PdfStandard::A3u => "PDF/A-3u",
+            PdfStandard::A3a => "PDF/A-3a",
+            PdfStandard::A4 => "PDF/A-4",
+            PdfStandard::A4f => "PDF/A-4f",
+            PdfStandard::A4e => "PDF/A-4e",
+            PdfStandard::Ua1 => "PDF/UA-1",
+        }
+    }
+
+    /// Whether it is a PDF/A level (rather than PDF/UA).
+    pub fn is_archival(self) -> bool {
+        self != PdfStandard::Ua1
+    }
+
+    /// Whether it requires a tagged PDF.
+    pub fn needs_tagging(self) -> bool {
+        matches!(
+            self,
+            PdfStandard::A1a | PdfStandard::A2a | PdfStandard::A3a | PdfStandard::Ua1
+        )
+    }
+
+    /// Parses a model name; the error lists the names.
+    ///
+    /// # Errors
+    /// An unknown name, with a suggestion when one is close.
+    pub fn parse(name: &str) -> Result<PdfStandard, String> {
+        let lower = name.to_ascii_lowercase();
+        let lower = lower.strip_prefix("pdf/").unwrap_or(&lower);
+        if let Some((_, s)) = PdfStandard::ALL.iter().find(|(n, _)| *n == lower) {
+            return Ok(*s);
+        }
+        let names: Vec<&str> = PdfStandard::ALL.iter().map(|(n, _)| *n).collect();
+        let mut msg = format!(
+            "unknown PDF standard \"{name}\", expected one of {}",
+            names.join(", ")
+        );
+        if let Some(s) = crate::diag::suggest(lower, names.iter().copied()) {
+            msg.push_str(&format!(" (did you mean \"{s}\"?)"));
+        }
+        Err(msg)
+    }
+}
+
+/// Checks that standards can be combined: at most one PDF/A level, and PDF/A-4
+/// (PDF 2.0) not with PDF/UA-1 (PDF 1.7 at most).
+///
+/// # Errors
+/// What is wrong with the combination.
+pub fn check_standards(standards: &[PdfStandard]) -> Result<(), String> {
+    let archival: Vec<PdfStandard> = standards.iter().copied().filter(|s| s.is_archival()).collect();
+    if archival.len() > 1 {
+        return Err(format!(
+            "a PDF conforms to at most one PDF/A level, found {} and {}",
+            archival[0].name(),
+            archival[1].name()
+        ));
+    }
+    let a4 = archival
+        .iter()
+        .any(|s| matches!(s, PdfStandard::A4 | PdfStandard::A4f | PdfStandard::A4e));
+    if a4 && standards.contains(&PdfStandard::Ua1) {
+        return Err("PDF/A-4 (PDF 2.0) cannot be combined with PDF/UA-1 (PDF 1.7)".into());
+    }
+    Ok(())
 }
 
 /// A watermark.
