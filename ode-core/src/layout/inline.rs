@@ -274,11 +274,12 @@ impl Ctx<'_> {
         let mut script_idx = 0;
 
         // Runs: (range, span, font, bidi level, script).
-        type Run = (Range<usize>, usize, FontId, u8, Option<[u8; 4]>);
+        type Run = (Range<usize>, usize, FontId, u8, PropsId);
         let mut runs: Vec<Run> = Vec::new();
         let mut missing: BTreeSet<(char, Option<usize>)> = BTreeSet::new();
         for (si, span) in spans.iter().enumerate() {
             let primary = self.font_for(&span.style, path);
+            self.check_fallback(&span.style, path);
             let mut cur: Option<(usize, FontId, u8, Option<[u8; 4]>)> = None;
             for (off, c) in out[span.range.clone()].char_indices() {
                 let at = span.range.start + off;
@@ -308,14 +309,16 @@ impl Ctx<'_> {
                 match cur {
                     Some((_, f, l, sc)) if f == font && l == level && sc == script => {}
                     Some((start, f, l, sc)) => {
-                        runs.push((start..at, si, f, l, sc));
+                        let pid = self.run_props(&span.style, l, sc);
+                        runs.push((start..at, si, f, l, pid));
                         cur = Some((at, font, level, script));
                     }
                     None => cur = Some((at, font, level, script)),
                 }
             }
             if let Some((start, f, l, sc)) = cur {
-                runs.push((start..span.range.end, si, f, l, sc));
+                let pid = self.run_props(&span.style, l, sc);
+                runs.push((start..span.range.end, si, f, l, pid));
             }
         }
         for (c, source) in missing {
@@ -343,17 +346,10 @@ impl Ctx<'_> {
             }
             let first_piece = pieces.len();
             while run_idx < runs.len() && runs[run_idx].0.start < brk {
-                let (range, si, font, level, script) = runs[run_idx].clone();
+                let (range, si, font, level, props) = runs[run_idx].clone();
                 let start = range.start.max(word_start);
                 let end = range.end.min(brk);
                 if start < end {
-                    let st = &spans[si].style;
-                    let props = self.shaper.props_id(&ShapeProps {
-                        rtl: level % 2 == 1,
-                        script,
-                        lang: st.lang.clone(),
-                        features: st.features.clone(),
-                    });
                     self.push_piece(
                         &mut pieces,
                         &out,
@@ -401,6 +397,16 @@ impl Ctx<'_> {
             base_font,
             rtl,
         }
+    }
+
+    /// The shaping properties of a run.
+    fn run_props(&mut self, style: &TextStyle, level: u8, script: Option<[u8; 4]>) -> PropsId {
+        self.shaper.props_id(&ShapeProps {
+            rtl: level % 2 == 1,
+            script,
+            lang: style.lang.clone(),
+            features: style.features.clone(),
+        })
     }
 
     /// The width of a hyphen after `piece`.

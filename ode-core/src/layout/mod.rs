@@ -131,6 +131,8 @@ pub(crate) struct Ctx<'a> {
     pub title: String,
     fonts: HashMap<(Rc<str>, u16, bool), FontId>,
     fallbacks: HashMap<(char, u16, bool, Rc<[Rc<str>]>), Option<FontId>>,
+    /// `font_fallback` lists already checked for unknown families.
+    fallback_lists: BTreeSet<Rc<[Rc<str>]>>,
     warned: BTreeSet<String>,
     pub images: Vec<ImageData>,
     image_index: BTreeMap<String, usize>,
@@ -158,6 +160,7 @@ impl<'a> Ctx<'a> {
             title: doc.metadata.title.clone().unwrap_or_default(),
             fonts: HashMap::new(),
             fallbacks: HashMap::new(),
+            fallback_lists: BTreeSet::new(),
             warned: BTreeSet::new(),
             images: Vec::new(),
             image_index: BTreeMap::new(),
@@ -208,6 +211,28 @@ impl<'a> Ctx<'a> {
         };
         self.fonts.insert(key, id);
         id
+    }
+
+    /// Warns (once per list, at the first block using it) about `font_fallback`
+    /// families the font book does not have.
+    pub fn check_fallback(&mut self, style: &TextStyle, path: &crate::path::JPath) {
+        if style.fallback.is_empty() || self.fallback_lists.contains(&style.fallback) {
+            return;
+        }
+        self.fallback_lists.insert(style.fallback.clone());
+        let book = self.res.fonts();
+        for fam in style.fallback.iter() {
+            if book.has_family(fam) {
+                continue;
+            }
+            let families: Vec<&str> = book.families().collect();
+            let mut msg = format!("unknown font family \"{fam}\" in font_fallback");
+            if let Some(s) = crate::diag::suggest(fam, families.iter().copied()) {
+                msg.push_str(&format!(" (did you mean \"{s}\"?)"));
+            }
+            msg.push_str("; it is skipped");
+            self.warn(path.to_string(), msg);
+        }
     }
 
     /// The first face with a glyph for `c`: the style's `font_fallback` families in
