@@ -24,6 +24,144 @@ pub struct PagedDocument {
     pub images: Vec<ImageData>,
     /// Title, author and the rest.
     pub metadata: Metadata,
+    /// The logical structure the items' [`Mark`]s refer to (empty when layout was
+    /// asked not to build it).
+    pub structure: Structure,
+}
+
+/// Which part of the logical structure an item shows: what tagged PDF is made of.
+///
+/// Content belongs to a [`StructNode`]; everything else (decoration, headers, footers,
+/// watermarks, repeated table headers) is an artifact that assistive technology skips.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mark {
+    /// Not part of the content.
+    Artifact(ArtifactKind),
+    /// Content of this structure node.
+    Node(NodeId),
+}
+
+impl Mark {
+    /// The node, when the mark names one.
+    pub fn node(self) -> Option<NodeId> {
+        match self {
+            Mark::Node(id) => Some(id),
+            Mark::Artifact(_) => None,
+        }
+    }
+}
+
+impl Default for Mark {
+    fn default() -> Self {
+        Mark::Artifact(ArtifactKind::Layout)
+    }
+}
+
+/// What kind of artifact an item is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ArtifactKind {
+    /// Decoration: rules, borders, backgrounds of blocks, and all items of a layout
+    /// built without structure.
+    Layout,
+    /// The page header.
+    Header,
+    /// The page footer.
+    Footer,
+    /// The watermark.
+    Watermark,
+    /// The page background.
+    Background,
+    /// Content repeated by pagination, such as table header rows on later pages.
+    Pagination,
+}
+
+/// Index of a node in [`Structure::nodes`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub u32);
+
+/// The logical structure of a document: blocks as a tree, in reading order.
+///
+/// Nodes are listed parents first, siblings in content order; each names its parent.
+/// Layout adds them as it goes, so a streaming exporter can take the whole tree at the
+/// end while pages come and go.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Structure {
+    /// The nodes; a [`NodeId`] is an index here.
+    pub nodes: Vec<StructNode>,
+}
+
+impl Structure {
+    /// Adds a node and returns its id.
+    pub fn push(&mut self, node: StructNode) -> NodeId {
+        let id = NodeId(u32::try_from(self.nodes.len()).unwrap_or(u32::MAX));
+        self.nodes.push(node);
+        id
+    }
+
+    /// The node with this id.
+    pub fn get(&self, id: NodeId) -> Option<&StructNode> {
+        self.nodes.get(id.0 as usize)
+    }
+}
+
+/// A structure node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StructNode {
+    /// The enclosing node; `None` for a child of the document.
+    pub parent: Option<NodeId>,
+    /// What it is.
+    pub kind: NodeKind,
+    /// JSON pointer of the model node it comes from, for diagnostics.
+    pub path: Box<str>,
+}
+
+/// Kinds of structure nodes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum NodeKind {
+    /// A heading, 1 to 6, with its text.
+    Heading {
+        /// 1 to 6.
+        level: u8,
+        /// Its text.
+        title: String,
+    },
+    /// A paragraph.
+    Paragraph,
+    /// A list.
+    List {
+        /// Its markers.
+        marker: crate::model::ListMarker,
+    },
+    /// A list item: a label and a body.
+    ListItem,
+    /// A list item's marker.
+    ListLabel,
+    /// A list item's content.
+    ListBody,
+    /// A table.
+    Table,
+    /// A table's header rows.
+    TableHead,
+    /// A table's other rows.
+    TableBody,
+    /// A table row.
+    TableRow,
+    /// A cell, a header cell when `header`.
+    TableCell {
+        /// In a header row.
+        header: bool,
+        /// Columns spanned.
+        colspan: u32,
+        /// Rows spanned.
+        rowspan: u32,
+    },
+    /// An image.
+    Figure {
+        /// Its alternative text.
+        alt: Option<String>,
+    },
+    /// A link: the text it covers and its clickable areas.
+    Link,
 }
 
 /// A place in the document.
@@ -89,6 +227,8 @@ pub struct TextItem {
     pub text: String,
     /// The field this run shows, when it shows one.
     pub field: Option<FieldKind>,
+    /// The structure it belongs to.
+    pub mark: Mark,
 }
 
 impl TextItem {
@@ -157,6 +297,8 @@ pub struct ImageItem {
     pub clip: Option<Rect>,
     /// Alternative text.
     pub alt: Option<String>,
+    /// The structure it belongs to.
+    pub mark: Mark,
 }
 
 /// A link area.
@@ -166,6 +308,8 @@ pub struct LinkItem {
     pub rect: Rect,
     /// Where it goes.
     pub target: LinkTarget,
+    /// The structure it belongs to.
+    pub mark: Mark,
 }
 
 /// Where a link goes.
@@ -186,6 +330,8 @@ pub struct GroupItem {
     pub opacity: f32,
     /// The items.
     pub items: Vec<Item>,
+    /// The structure the whole group belongs to.
+    pub mark: Mark,
 }
 
 /// An image's bytes and what they are.
@@ -224,6 +370,28 @@ impl ImageFormat {
 }
 
 impl Item {
+    /// The structure the item belongs to; rectangles and lines are decoration.
+    pub fn mark(&self) -> Mark {
+        match self {
+            Item::Text(t) => t.mark,
+            Item::Image(i) => i.mark,
+            Item::Link(l) => l.mark,
+            Item::Group(g) => g.mark,
+            Item::Rect(_) | Item::Line(_) => Mark::default(),
+        }
+    }
+
+    /// Sets the structure the item belongs to (rectangles and lines stay decoration).
+    pub fn set_mark(&mut self, mark: Mark) {
+        match self {
+            Item::Text(t) => t.mark = mark,
+            Item::Image(i) => i.mark = mark,
+            Item::Link(l) => l.mark = mark,
+            Item::Group(g) => g.mark = mark,
+            Item::Rect(_) | Item::Line(_) => {}
+        }
+    }
+
     /// Moves the item by `dx`, `dy`.
     pub fn translate(&mut self, dx: f32, dy: f32) {
         match self {

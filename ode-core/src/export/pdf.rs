@@ -884,16 +884,17 @@ impl Explain<'_> {
                     format!("{std} needs the document's language"),
                 )
                 .with_hint("set \"language\" in \"metadata\", for example \"en\""),
-                V::NoDocumentTitle => Diagnostic::error(
-                    "/metadata/title",
-                    format!("{std} needs a document title"),
-                )
-                .with_hint("set \"title\" in \"metadata\""),
+                V::NoDocumentTitle => {
+                    Diagnostic::error("/metadata/title", format!("{std} needs a document title"))
+                        .with_hint("set \"title\" in \"metadata\"")
+                }
                 V::MissingAltText(loc) => {
                     let (at, what) = self.place(*loc);
                     Diagnostic::error(
                         at,
-                        format!("{std} needs alternative text for every image, but {what} has none"),
+                        format!(
+                            "{std} needs alternative text for every image, but {what} has none"
+                        ),
                     )
                     .with_hint("add \"alt\" saying what the image shows")
                 }
@@ -920,10 +921,7 @@ impl Explain<'_> {
                 }
                 V::ImageInterpolation(loc) | V::EmbeddedPDF(loc) | V::ContainsPostScript(loc) => {
                     let (at, what) = self.place(*loc);
-                    Diagnostic::error(
-                        at,
-                        format!("{std} forbids what {what} uses ({error:?})"),
-                    )
+                    Diagnostic::error(at, format!("{std} forbids what {what} uses ({error:?})"))
                 }
                 V::RequiresNewerPdfVersion(feature, loc) => {
                     let (at, what) = self.place(*loc);
@@ -1114,6 +1112,33 @@ impl Painter<'_, '_> {
                         let f = fonts.face(t.font);
                         ttf_parser::Face::parse(f.data.as_slice(), f.index).ok()
                     }) {
+                        // A line that ends inside an element without a space or hyphen
+                        // ends a word: a space glyph says so, so that text taken from
+                        // the structure (by a screen reader) does not run words
+                        // together. It is invisible and nothing follows it.
+                        if self.tagged.is_some()
+                            && let Mark::Node(_) = t.mark
+                            && let Some(Item::Text(next)) =
+                                items[i..].iter().find(|n| matches!(n, Item::Text(_)))
+                            && next.mark == t.mark
+                            && (next.origin.y - t.origin.y).abs() > 1e-3
+                            && text.chars().last().is_some_and(|c| {
+                                !c.is_whitespace()
+                                    && !matches!(c, '-' | '\u{ad}' | '\u{2010}')
+                                    && c < '\u{2e80}'
+                            })
+                            && let Some(space) = face.glyph_index(' ')
+                        {
+                            let start = text.len();
+                            text.push(' ');
+                            glyphs.push(EmGlyph {
+                                id: space.0,
+                                advance: 0.0,
+                                dx: 0.0,
+                                dy: 0.0,
+                                range: start..text.len(),
+                            });
+                        }
                         quantize(&mut glyphs, face);
                     }
                     if let Mark::Node(n) = t.mark

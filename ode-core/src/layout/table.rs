@@ -6,7 +6,7 @@ use super::Ctx;
 use super::flow::{FragKind, Fragment, stack_height};
 use super::inline::FieldMode;
 use super::style::{BlockStyle, apply};
-use crate::frame::{Item, LineItem, RectItem};
+use crate::frame::{Item, LineItem, Mark, NodeId, NodeKind, RectItem};
 use crate::geom::{Color, Point, Rect};
 use crate::model::{Align, BorderLines, Cell, Column, ColumnWidth, Edges, Row, Table, VAlign};
 use crate::path::JPath;
@@ -213,6 +213,9 @@ pub(crate) struct TablePlan<'t> {
     fields: FieldMode,
     header_groups: usize,
     header: Option<Rc<Vec<Fragment>>>,
+    /// Structure nodes that header rows and other rows go into.
+    head_node: Option<NodeId>,
+    body_node: Option<NodeId>,
 }
 
 impl TablePlan<'_> {
@@ -416,6 +419,16 @@ impl Ctx<'_> {
         }
         let header_groups = groups.iter().take_while(|g| g.1 <= header_end).count();
 
+        let table_node = self.node(NodeKind::Table, path).node();
+        let (head_node, body_node) = if header_end > 0 && header_end < nrows {
+            (
+                self.node_in(table_node, NodeKind::TableHead, path).node(),
+                self.node_in(table_node, NodeKind::TableBody, path).node(),
+            )
+        } else {
+            (table_node, table_node)
+        };
+
         let mut plan = TablePlan {
             t,
             style: style.clone(),
@@ -435,6 +448,8 @@ impl Ctx<'_> {
             fields,
             header_groups,
             header: None,
+            head_node,
+            body_node,
         };
 
         // Column widths.
@@ -496,6 +511,22 @@ impl Ctx<'_> {
         let rows_path = path.key("rows");
         let style = &plan.style;
 
+        // Structure: a node per row, cells inside.
+        let row_nodes: Vec<Mark> = if self.tagging {
+            (r..end)
+                .map(|row| {
+                    let parent = if row < plan.header_end {
+                        plan.head_node
+                    } else {
+                        plan.body_node
+                    };
+                    self.node_in(parent, NodeKind::TableRow, &rows_path.index(row))
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+
         // Cell content.
         let mut laid: Vec<(Vec<Fragment>, f32)> = Vec::with_capacity(last - first);
         for p in &plan.placed[first..last] {
@@ -511,9 +542,24 @@ impl Ctx<'_> {
                 rp.index(p.index)
             };
             let mut frags = Vec::new();
+            let cell_mark = match row_nodes.get(p.row - r) {
+                Some(row) => self.node_in(
+                    row.node(),
+                    NodeKind::TableCell {
+                        header: p.row < plan.header_end,
+                        colspan: p.colspan as u32,
+                        rowspan: p.rowspan as u32,
+                    },
+                    &cp,
+                ),
+                None => Mark::default(),
+            };
             match p.cell {
                 Cell::Text(s) => {
-                    let lines = self.paragraph_lines(Some(s), &[], &st, w, plan.fields, &cp);
+                    let mut lines = self.paragraph_lines(Some(s), &[], &st, w, plan.fields, &cp);
+                    if self.tagging {
+                        self.mark_lines(&mut lines, cell_mark, &cp);
+                    }
                     frags.extend(lines.into_iter().map(|l| {
                         let mut f = Fragment::items(l.height, l.items);
                         f.baseline = Some(l.baseline);
@@ -522,13 +568,18 @@ impl Ctx<'_> {
                 }
                 Cell::Full(spec) => {
                     if let Some(text) = &spec.text {
-                        let lines = self.paragraph_lines(Some(text), &[], &st, w, plan.fields, &cp);
+                        let mut lines =
+                            self.paragraph_lines(Some(text), &[], &st, w, plan.fields, &cp);
+                        if self.tagging {
+                            self.mark_lines(&mut lines, cell_mark, &cp);
+                        }
                         frags.extend(
                             lines
                                 .into_iter()
                                 .map(|l| Fragment::items(l.height, l.items)),
                         );
                     } else {
+                        let prev = self.enter(cell_mark);
                         self.blocks(
                             &spec.content,
                             &st,
@@ -537,6 +588,7 @@ impl Ctx<'_> {
                             &cp.key("content"),
                             &mut frags,
                         );
+                        self.leave(prev);
                     }
                 }
             }

@@ -342,7 +342,11 @@ impl PdfStandard {
 /// # Errors
 /// What is wrong with the combination.
 pub fn check_standards(standards: &[PdfStandard]) -> Result<(), String> {
-    let archival: Vec<PdfStandard> = standards.iter().copied().filter(|s| s.is_archival()).collect();
+    let archival: Vec<PdfStandard> = standards
+        .iter()
+        .copied()
+        .filter(|s| s.is_archival())
+        .collect();
     if archival.len() > 1 {
         return Err(format!(
             "a PDF conforms to at most one PDF/A level, found {} and {}",
