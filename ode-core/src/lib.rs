@@ -24,6 +24,8 @@ pub mod export;
 pub mod frame;
 pub mod geom;
 pub mod layout;
+#[cfg(feature = "markdown")]
+pub mod markdown;
 pub mod model;
 pub mod path;
 pub mod resources;
