@@ -22,11 +22,16 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod data;
 mod resources;
+mod sources;
 
 use std::path::{Path, PathBuf};
 
 pub use ode_core;
+pub use ode_core::export::png::PngOptions;
+pub use ode_core::export::PdfOptions;
+pub use ode_core::model::PdfStandard;
 pub use ode_core::{Diagnostic, Diagnostics};
 pub use resources::DirResources;
 
@@ -39,6 +44,8 @@ pub enum Format {
     Pdf,
     /// One SVG document per page.
     Svg,
+    /// One PNG image per page, at 96 dpi (see [`Renderer::render_png`] for others).
+    Png,
 }
 
 /// What a render produced.
@@ -48,14 +55,17 @@ pub enum Output {
     Pdf(Vec<u8>),
     /// SVG documents, one per page.
     Svg(Vec<String>),
+    /// PNG files, one per page.
+    Png(Vec<Vec<u8>>),
 }
 
 impl Output {
-    /// The PDF bytes, or the SVG pages joined by newlines.
+    /// The PDF bytes, the SVG pages joined by newlines, or the first PNG page.
     pub fn into_bytes(self) -> Vec<u8> {
         match self {
             Output::Pdf(b) => b,
             Output::Svg(pages) => pages.join("\n").into_bytes(),
+            Output::Png(pages) => pages.into_iter().next().unwrap_or_default(),
         }
     }
 }
@@ -99,6 +109,7 @@ impl RenderError {
 #[derive(Debug, Clone)]
 pub struct Renderer {
     resources: DirResources,
+    pdf: PdfOptions,
 }
 
 impl Default for Renderer {
@@ -112,6 +123,7 @@ impl Renderer {
     pub fn new() -> Self {
         Renderer {
             resources: DirResources::new(FontBook::with_defaults(), None),
+            pdf: PdfOptions::default(),
         }
     }
 
@@ -150,6 +162,13 @@ impl Renderer {
         Ok(self)
     }
 
+    /// PDF settings for [`Format::Pdf`]: tagging (on by default) and standards to
+    /// conform to (by default the document's own `pdf` settings apply).
+    pub fn with_pdf_options(mut self, options: PdfOptions) -> Self {
+        self.pdf = options;
+        self
+    }
+
     /// Image `src` keys are read as paths relative to this folder (and may not leave it).
     pub fn with_asset_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.resources.set_root(Some(dir.into()));
@@ -167,13 +186,44 @@ impl Renderer {
     /// [`RenderError::Invalid`] with every problem found.
     pub fn render(&self, json: &str, format: Format) -> Result<Rendered, RenderError> {
         let doc = ode_core::model::parse(json).map_err(RenderError::Invalid)?;
+        self.render_model(&doc, format, &PngOptions::default(), None)
+    }
+
+    /// Renders a JSON document to PNG at `options.dpi`: every page, or only `page`
+    /// (1-based). Pages are rasterized as layout finishes them, so memory holds one page's
+    /// pixels at a time.
+    ///
+    /// # Errors
+    /// [`RenderError::Invalid`] with every problem found, also for a resolution out of
+    /// range or a page over `options.max_pixels`. A `page` the document does not have
+    /// gives no PNG (compare with [`Rendered::pages`]).
+    pub fn render_png(
+        &self,
+        json: &str,
+        options: &PngOptions,
+        page: Option<usize>,
+    ) -> Result<Rendered, RenderError> {
+        let doc = ode_core::model::parse(json).map_err(RenderError::Invalid)?;
+        self.render_model(&doc, Format::Png, options, page)
+    }
+
+    /// Renders a parsed document; `png` and `page` apply to PNG output.
+    ///
+    /// # Errors
+    /// [`RenderError::Invalid`] with every problem found.
+    pub fn render_model(
+        &self,
+        doc: &ode_core::model::Document,
+        format: Format,
+        png: &PngOptions,
+        page: Option<usize>,
+    ) -> Result<Rendered, RenderError> {
         let fonts = self.resources.fonts();
         let layout = ode_core::layout::LayoutOptions::default();
         match format {
             Format::Pdf => {
                 // Written page by page as layout finishes each one.
-                let pdf_options = ode_core::export::PdfOptions::default();
-                let w = ode_core::pdf_document(&doc, &self.resources, &layout, &pdf_options)
+                let w = ode_core::pdf_document(doc, &self.resources, &layout, &self.pdf)
                     .map_err(RenderError::Invalid)?;
                 Ok(Rendered {
                     pages: w.output.page_count,
@@ -182,7 +232,7 @@ impl Renderer {
                 })
             }
             Format::Svg => {
-                let w = ode_core::layout::layout(&doc, &self.resources, &layout)
+                let w = ode_core::layout::layout(doc, &self.resources, &layout)
                     .map_err(RenderError::Invalid)?;
                 let pages = w.output.pages.len();
                 let svgs = ode_core::export::svg(
@@ -194,6 +244,24 @@ impl Renderer {
                     output: Output::Svg(svgs),
                     warnings: w.warnings,
                     pages,
+                })
+            }
+            Format::Png => {
+                let only = match page {
+                    Some(0) => {
+                        return Err(RenderError::Invalid(Diagnostics::from(
+                            Diagnostic::error("", "pages count from 1"),
+                        )));
+                    }
+                    Some(p) => Some(p - 1),
+                    None => None,
+                };
+                let w = ode_core::png_document(doc, &self.resources, &layout, png, only)
+                    .map_err(RenderError::Invalid)?;
+                Ok(Rendered {
+                    pages: w.output.page_count,
+                    output: Output::Png(w.output.pages),
+                    warnings: w.warnings,
                 })
             }
         }

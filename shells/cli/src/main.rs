@@ -8,13 +8,15 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use ode_sdk::{Diagnostic, Format, Output, RenderError, Renderer};
+use ode_sdk::{
+    Diagnostic, Format, Output, PdfOptions, PdfStandard, PngOptions, RenderError, Renderer,
+};
 
 #[derive(Parser)]
 #[command(
     name = "ode",
     version,
-    about = "ODE, the Oxidized Document Engine: JSON documents to PDF and SVG"
+    about = "ODE, the Oxidized Document Engine: JSON documents to PDF, SVG and PNG"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -23,12 +25,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Render a document to PDF or SVG.
+    /// Render a document to PDF, SVG or PNG.
     Render {
         /// The document (`-` reads standard input).
         input: PathBuf,
-        /// Where to write (`-` writes standard output). SVG with several pages writes
-        /// NAME-1.svg, NAME-2.svg, … unless --page picks one.
+        /// Where to write (`-` writes standard output). SVG or PNG with several pages
+        /// writes NAME-1.svg, NAME-2.svg, … unless --page picks one.
         #[arg(short, long)]
         output: PathBuf,
         /// Output format; by default the output's extension decides (PDF otherwise).
@@ -37,9 +39,20 @@ enum Command {
         /// A font file (TTF, OTF, TTC) to add; repeatable.
         #[arg(long = "font", value_name = "PATH")]
         fonts: Vec<PathBuf>,
-        /// With SVG: only this page (1-based).
+        /// With SVG or PNG: only this page (1-based).
         #[arg(long)]
         page: Option<usize>,
+        /// With PNG: the resolution in pixels per inch (72 gives one pixel per point).
+        #[arg(long, default_value_t = 96.0, value_parser = parse_dpi)]
+        dpi: f32,
+        /// With PDF: leave out the logical structure (tagged PDF is the default).
+        #[arg(long)]
+        untagged: bool,
+        /// With PDF: a standard the file must conform to, checked as it is written
+        /// (a-1b, a-2b, a-2u, a-2a, a-3b, a-3u, a-3a, a-4, a-4f, a-4e, ua-1); repeatable,
+        /// and replaces the document's own `pdf.standard`.
+        #[arg(long = "pdf-standard", value_name = "NAME", value_parser = parse_standard)]
+        pdf_standards: Vec<PdfStandard>,
         /// Print nothing but errors.
         #[arg(short, long)]
         quiet: bool,
@@ -60,6 +73,23 @@ enum Command {
 enum FormatArg {
     Pdf,
     Svg,
+    Png,
+}
+
+fn parse_standard(s: &str) -> Result<PdfStandard, String> {
+    PdfStandard::parse(s)
+}
+
+fn parse_dpi(s: &str) -> Result<f32, String> {
+    let range = ode_sdk::ode_core::export::png::DPI_RANGE;
+    match s.parse::<f32>() {
+        Ok(d) if range.contains(&d) => Ok(d),
+        _ => Err(format!(
+            "expected a number from {} to {}",
+            range.start(),
+            range.end()
+        )),
+    }
 }
 
 /// A failure and its exit code.
@@ -145,28 +175,51 @@ fn run(cli: Cli) -> Result<(), Failure> {
             format,
             fonts,
             page,
+            dpi,
+            untagged,
+            pdf_standards,
             quiet,
         } => {
+            let ext = output
+                .extension()
+                .map(|e| e.to_string_lossy().to_ascii_lowercase());
             let format = match format {
                 Some(FormatArg::Pdf) => Format::Pdf,
                 Some(FormatArg::Svg) => Format::Svg,
-                None if output
-                    .extension()
-                    .is_some_and(|e| e.eq_ignore_ascii_case("svg")) =>
-                {
-                    Format::Svg
-                }
+                Some(FormatArg::Png) => Format::Png,
+                None if ext.as_deref() == Some("svg") => Format::Svg,
+                None if ext.as_deref() == Some("png") => Format::Png,
                 None => Format::Pdf,
             };
-            if page.is_some() && format != Format::Svg {
-                return Err(Failure(2, "error: --page goes with SVG output".into()));
+            if page.is_some() && format == Format::Pdf {
+                return Err(Failure(2, "error: --page goes with SVG or PNG output".into()));
+            }
+            if (untagged || !pdf_standards.is_empty()) && format != Format::Pdf {
+                return Err(Failure(
+                    2,
+                    "error: --untagged and --pdf-standard go with PDF output".into(),
+                ));
             }
             if page == Some(0) {
                 return Err(Failure(2, "error: --page counts from 1".into()));
             }
             let json = read_input(&input)?;
             let name = display_name(&input);
-            let rendered = match renderer(&input, &fonts)?.render(&json, format) {
+            let r = renderer(&input, &fonts)?.with_pdf_options(PdfOptions {
+                tagged: !untagged,
+                standards: pdf_standards,
+                ..PdfOptions::default()
+            });
+            let result = if format == Format::Png {
+                let options = PngOptions {
+                    dpi,
+                    ..PngOptions::default()
+                };
+                r.render_png(&json, &options, page)
+            } else {
+                r.render(&json, format)
+            };
+            let rendered = match result {
                 Ok(r) => r,
                 Err(RenderError::Invalid(d)) => return Err(Failure(1, report(&name, &d.0))),
                 Err(e) => return Err(Failure(1, format!("{name}: {e}"))),
@@ -179,36 +232,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
             match rendered.output {
                 Output::Pdf(bytes) => write_out(&output, &bytes)?,
                 Output::Svg(pages) => {
-                    let n = pages.len();
-                    if let Some(p) = page {
-                        let Some(svg) = pages.get(p.wrapping_sub(1)) else {
-                            return Err(Failure(
-                                2,
-                                format!("error: --page {p} but the document has {n} pages"),
-                            ));
-                        };
-                        write_out(&output, svg.as_bytes())?;
-                    } else if n == 1 {
-                        write_out(&output, pages[0].as_bytes())?;
-                    } else if to_stdout {
-                        return Err(Failure(
-                            2,
-                            format!(
-                                "error: the document has {n} pages; pick one with --page to write SVG to standard output"
-                            ),
-                        ));
-                    } else {
-                        let stem = output
-                            .file_stem()
-                            .map(|s| s.to_string_lossy().into_owned())
-                            .unwrap_or_else(|| "page".into());
-                        let dir = output.parent().unwrap_or(Path::new(""));
-                        for (i, svg) in pages.iter().enumerate() {
-                            write_out(&dir.join(format!("{stem}-{}.svg", i + 1)), svg.as_bytes())?;
-                        }
-                        let first = dir.join(format!("{stem}-1.svg"));
-                        written = format!("{} … {stem}-{n}.svg", first.display());
-                    }
+                    let pages: Vec<Vec<u8>> = pages.into_iter().map(String::into_bytes).collect();
+                    written = write_pages(&output, &pages, page, rendered.pages, "svg")?;
+                }
+                Output::Png(pages) => {
+                    written = write_pages(&output, &pages, page, rendered.pages, "png")?;
                 }
             }
             if !quiet && !to_stdout {
@@ -223,6 +251,58 @@ fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
     }
+}
+
+/// Writes SVG or PNG pages: one file when there is one page (or `page` picked one, in
+/// which case `pages` holds just that one for PNG), else NAME-1.EXT, NAME-2.EXT, ….
+/// Returns what was written, for the summary line.
+fn write_pages(
+    output: &Path,
+    pages: &[Vec<u8>],
+    page: Option<usize>,
+    count: usize,
+    ext: &str,
+) -> Result<String, Failure> {
+    let n = count;
+    if let Some(p) = page {
+        // SVG comes with every page, PNG with only the one asked for.
+        let one = if ext == "png" {
+            pages.first()
+        } else {
+            pages.get(p.wrapping_sub(1))
+        };
+        let Some(bytes) = one.filter(|_| p <= n) else {
+            return Err(Failure(
+                2,
+                format!("error: --page {p} but the document has {n} pages"),
+            ));
+        };
+        write_out(output, bytes)?;
+        return Ok(output.display().to_string());
+    }
+    if pages.len() == 1 {
+        write_out(output, &pages[0])?;
+        return Ok(output.display().to_string());
+    }
+    if output == Path::new("-") {
+        return Err(Failure(
+            2,
+            format!(
+                "error: the document has {n} pages; pick one with --page to write {} to standard output",
+                ext.to_ascii_uppercase()
+            ),
+        ));
+    }
+    let stem = output
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "page".into());
+    let dir = output.parent().unwrap_or(Path::new(""));
+    for (i, bytes) in pages.iter().enumerate() {
+        write_out(&dir.join(format!("{stem}-{}.{ext}", i + 1)), bytes)?;
+    }
+    let first = dir.join(format!("{stem}-1.{ext}"));
+    Ok(format!("{} … {stem}-{n}.{ext}", first.display()))
 }
 
 fn write_out(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
