@@ -261,9 +261,13 @@ fn every_json_example_in_the_docs_renders() {
                 show(&got)
             ));
         }
-        if let Err(d) = ode_core::export::pdf(
-            &output,
-            &res.fonts,
+        drop(output);
+        // Through the streaming writer, so that the document's `pdf` settings apply.
+        let doc = ode_core::model::parse(&f.body).expect("parsed above");
+        if let Err(d) = ode_core::pdf_document(
+            &doc,
+            &res,
+            &ode_core::layout::LayoutOptions::default(),
             &ode_core::export::PdfOptions::default(),
         ) {
             failures.push(format!(
@@ -303,15 +307,25 @@ fn every_invalid_example_fails_with_exactly_the_error_shown_after_it() {
             continue;
         };
         let res = resources_for(&f.body);
-        let got = match ode_core::compile(&f.body, &res) {
-            Ok(w) => {
+        // Errors come from the model, from layout, or from writing the PDF (what a
+        // requested standard forbids).
+        let pdf = ode_core::model::parse(&f.body).and_then(|doc| {
+            ode_core::pdf_document(
+                &doc,
+                &res,
+                &ode_core::layout::LayoutOptions::default(),
+                &ode_core::export::PdfOptions::default(),
+            )
+        });
+        let got = match (ode_core::compile(&f.body, &res), pdf) {
+            (Ok(w), Ok(_)) => {
                 failures.push(format!(
                     "{at}: was expected to fail, but it lays out (warnings:\n{})",
                     show(&lines(&w.warnings))
                 ));
                 continue;
             }
-            Err(d) => lines(d.iter()),
+            (Err(d), _) | (Ok(_), Err(d)) => lines(d.iter()),
         };
         if got != want {
             failures.push(format!(
