@@ -382,6 +382,17 @@ pub fn ean13(data: &str) -> Result<Ean13, BarcodeError> {
     })
 }
 
+/// Checks that `data` can be encoded as `symbology`.
+///
+/// # Errors
+/// What [`code128`] or [`ean13`] would say.
+pub fn check(symbology: crate::model::Symbology, data: &str) -> Result<(), BarcodeError> {
+    match symbology {
+        crate::model::Symbology::Code128 => code128_values(data).map(drop),
+        crate::model::Symbology::Ean13 => ean13_digits(data).map(drop),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -369,6 +369,16 @@ impl Ctx<'_> {
                 }
                 (style, img.props.anchor.as_deref())
             }
+            Block::Qr(q) => {
+                let style = self.style_for(&q.props, inherited, None);
+                let placed = self.qr_block(q, &style, width, path);
+                (self.place_code(placed, style, out), q.props.anchor.as_deref())
+            }
+            Block::Barcode(b) => {
+                let style = self.style_for(&b.props, inherited, None);
+                let placed = self.barcode_block(b, &style, width, path);
+                (self.place_code(placed, style, out), b.props.anchor.as_deref())
+            }
             Block::Rule(r) => {
                 let style = self.style_for(&r.props, inherited, None);
                 let t = r.thickness.map_or(0.5, |l| l.0);
@@ -698,30 +708,100 @@ impl Ctx<'_> {
     }
 
     /// As [`Ctx::mark_lines`], for the items of one line.
-    pub(crate) fn mark_items(&mut self, items: &mut [Item], mark: Mark, path: &JPath) {
+    pub(crate) fn mark_items(&mut self, items: &mut Vec<Item>, mark: Mark, path: &JPath) {
         items.iter_mut().for_each(|i| i.set_mark(mark));
         let Mark::Node(parent) = mark else { return };
-        for k in 0..items.len() {
-            let Item::Link(l) = &items[k] else { continue };
-            let area = l.rect;
+        let areas: Vec<(usize, Rect)> = items
+            .iter()
+            .enumerate()
+            .filter_map(|(k, i)| match i {
+                Item::Link(l) => Some((k, l.rect)),
+                _ => None,
+            })
+            .collect();
+        for (k, area) in areas {
             let link = self.node_in(Some(parent), NodeKind::Link, path);
             items[k].set_mark(link);
-            for item in items.iter_mut() {
-                if let Item::Text(t) = item
+            // Runs of the same style merge across spans: cut them at the link's edges.
+            let mut j = 0;
+            while j < items.len() {
+                if let Item::Text(t) = &items[j]
                     && t.mark == mark
+                    && t.origin.y >= area.y
+                    && t.origin.y <= area.bottom()
                 {
-                    let mid = t.origin.x + t.width() / 2.0;
-                    if mid >= area.x
-                        && mid <= area.right()
-                        && t.origin.y >= area.y
-                        && t.origin.y <= area.bottom()
-                    {
-                        t.mark = link;
-                    }
+                    let pieces = split_run(t, area.x, area.right());
+                    let n = pieces.len();
+                    items.splice(
+                        j..=j,
+                        pieces.into_iter().map(|(mut p, inside)| {
+                            if inside {
+                                p.mark = link;
+                            }
+                            Item::Text(p)
+                        }),
+                    );
+                    j += n;
+                } else {
+                    j += 1;
                 }
             }
         }
     }
+}
+
+/// Cuts a glyph run where it enters and leaves `x0..x1`, returning the pieces and
+/// whether each lies inside. A run whose glyphs do not show their text in order
+/// (right-to-left) is not cut, and lies inside when its middle does.
+fn split_run(t: &TextItem, x0: f32, x1: f32) -> Vec<(TextItem, bool)> {
+    let mut x = t.origin.x;
+    let inside: Vec<bool> = t
+        .glyphs
+        .iter()
+        .map(|g| {
+            let mid = x + g.x_advance / 2.0;
+            x += g.x_advance;
+            mid >= x0 && mid <= x1
+        })
+        .collect();
+    let ordered = t.glyphs.windows(2).all(|w| w[0].text_end <= w[1].text_start);
+    if !ordered || inside.iter().all(|i| *i == inside[0]) || inside.is_empty() {
+        let mid = t.origin.x + t.width() / 2.0;
+        let all = inside.first().copied().unwrap_or(mid >= x0 && mid <= x1);
+        let whole = if ordered { all } else { mid >= x0 && mid <= x1 };
+        return vec![(t.clone(), whole)];
+    }
+    let mut out = Vec::new();
+    let mut start = 0;
+    let mut pen = t.origin.x;
+    for k in 1..=t.glyphs.len() {
+        if k < t.glyphs.len() && inside[k] == inside[start] {
+            continue;
+        }
+        let glyphs = &t.glyphs[start..k];
+        let lo = glyphs.first().map_or(0, |g| g.text_start);
+        let hi = if k == t.glyphs.len() {
+            t.text.len() as u32
+        } else {
+            t.glyphs[k].text_start
+        };
+        let lo = if start == 0 { 0 } else { lo };
+        let text = t.text.get(lo as usize..hi as usize).unwrap_or_default().to_string();
+        let mut piece = TextItem {
+            origin: Point::new(pen, t.origin.y),
+            text,
+            glyphs: glyphs.to_vec(),
+            ..t.clone()
+        };
+        for g in &mut piece.glyphs {
+            g.text_start = g.text_start.saturating_sub(lo);
+            g.text_end = g.text_end.saturating_sub(lo);
+        }
+        pen += piece.width();
+        out.push((piece, inside[start]));
+        start = k;
+    }
+    out
 }
 
 /// The marker a list uses: its own, or by kind and nesting depth.

@@ -7,6 +7,7 @@
 //! repeats table headers, splits rows taller than a page, and finally draws headers,
 //! footers, backgrounds and watermarks with the page count known.
 
+mod code;
 mod flow;
 mod inline;
 mod paginate;

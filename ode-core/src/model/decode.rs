@@ -75,6 +75,8 @@ const BLOCK_TYPES: &[&str] = &[
     "table",
     "image",
     "rule",
+    "qr",
+    "barcode",
     "spacer",
     "page_break",
     "group",
@@ -1006,6 +1008,73 @@ impl Dec {
                     props,
                 })
             }
+            "qr" => {
+                let o = self.obj(
+                    v,
+                    p,
+                    "a QR code",
+                    &[common, STYLE_KEYS, &["data", "size", "ec"]],
+                )?;
+                let data = self.req(o, p, "data", Dec::string);
+                let size = self.opt(o, p, "size", |d, v, p| d.length_in(v, p, 1.0, MAX_LENGTH));
+                let ec = self.opt(o, p, "ec", |d, v, p| {
+                    d.one_of(
+                        v,
+                        p,
+                        &[("L", QrEc::L), ("M", QrEc::M), ("Q", QrEc::Q), ("H", QrEc::H)],
+                    )
+                });
+                if let Some(data) = &data
+                    && let Err(e) = crate::barcode::qr(data, qr_level(ec))
+                {
+                    self.barcode_error(&p.key("data"), &e);
+                }
+                let props = self.block_props(o, p);
+                Block::Qr(QrCode {
+                    data: data?,
+                    size,
+                    ec,
+                    props,
+                })
+            }
+            "barcode" => {
+                let o = self.obj(
+                    v,
+                    p,
+                    "a barcode",
+                    &[
+                        common,
+                        STYLE_KEYS,
+                        &["symbology", "data", "width", "height", "text"],
+                    ],
+                )?;
+                let symbology = self.req(o, p, "symbology", |d, v, p| {
+                    d.one_of(
+                        v,
+                        p,
+                        &[("code128", Symbology::Code128), ("ean13", Symbology::Ean13)],
+                    )
+                });
+                let data = self.req(o, p, "data", Dec::string);
+                let width = self.opt(o, p, "width", |d, v, p| d.length_in(v, p, 1.0, MAX_LENGTH));
+                let height =
+                    self.opt(o, p, "height", |d, v, p| d.length_in(v, p, 1.0, MAX_LENGTH));
+                let text = self.opt(o, p, "text", Dec::boolean);
+                if let (Some(sym), Some(data)) = (symbology, &data)
+                    && let Err(e) = crate::barcode::check(sym, data)
+                {
+                    self.barcode_error(&p.key("data"), &e);
+                }
+                let props = self.block_props(o, p);
+                Block::Barcode(Barcode {
+                    symbology: symbology?,
+                    data: data?,
+                    width,
+                    height,
+                    text,
+                    props,
+                })
+            }
             "spacer" => {
                 let o = self.obj(v, p, "a spacer", &[&["type", "height"]])?;
                 Block::Spacer(Spacer {
@@ -1076,6 +1145,14 @@ impl Dec {
             }
         };
         Some(b)
+    }
+
+    fn barcode_error(&mut self, p: &JPath, e: &crate::barcode::BarcodeError) {
+        let mut d = Diagnostic::error(p.to_string(), e.to_string());
+        if let Some(h) = e.hint() {
+            d = d.with_hint(h);
+        }
+        self.diags.push(d);
     }
 
     fn text_or_content(&mut self, o: &Obj, p: &JPath) -> (Option<String>, Vec<Inline>) {
@@ -1486,4 +1563,15 @@ pub(crate) fn parse_date(s: &str) -> Option<DateParts> {
         }
     };
     Some((y, m, d, time))
+}
+
+/// The QR level for a block's `ec` (default M).
+pub(crate) fn qr_level(ec: Option<QrEc>) -> crate::barcode::QrLevel {
+    use crate::barcode::QrLevel;
+    match ec.unwrap_or(QrEc::M) {
+        QrEc::L => QrLevel::L,
+        QrEc::M => QrLevel::M,
+        QrEc::Q => QrLevel::Q,
+        QrEc::H => QrLevel::H,
+    }
 }

@@ -616,6 +616,10 @@ pub enum Block {
     Image(Image),
     /// A horizontal line.
     Rule(Rule),
+    /// A QR code, drawn as vector squares.
+    Qr(QrCode),
+    /// A Code 128 or EAN-13 barcode, drawn as vector bars.
+    Barcode(Barcode),
     /// Vertical space.
     Spacer(Spacer),
     /// Starts a new page.
@@ -1021,6 +1025,68 @@ pub struct Rule {
     pub props: BlockProps,
 }
 
+/// A QR code.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct QrCode {
+    /// The text or URL it encodes (UTF-8).
+    pub data: String,
+    /// The edge of the square, quiet zone not included (default 2.5cm).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<Length>,
+    /// Error correction level (default `M`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ec: Option<QrEc>,
+    /// Style, anchor and properties (`align` places it, `color` colors it).
+    #[serde(flatten)]
+    pub props: BlockProps,
+}
+
+/// QR error correction: how much of the code may be damaged and still read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+pub enum QrEc {
+    /// About 7%.
+    L,
+    /// About 15%.
+    M,
+    /// About 25%.
+    Q,
+    /// About 30%.
+    H,
+}
+
+/// A linear barcode.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Barcode {
+    /// Which kind.
+    pub symbology: Symbology,
+    /// What it encodes: printable ASCII for Code 128; 12 digits (the check digit is
+    /// added) or 13 (the check digit is verified) for EAN-13.
+    pub data: String,
+    /// Width of the bars, quiet zones not included (default 0.33mm per module).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<Length>,
+    /// Height of the bars (default 15mm).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub height: Option<Length>,
+    /// The data in text under the bars (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<bool>,
+    /// Style, anchor and properties (`align` places it, `color` colors it, the text
+    /// uses the font and size).
+    #[serde(flatten)]
+    pub props: BlockProps,
+}
+
+/// Barcode symbologies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Symbology {
+    /// Code 128 (code sets B and C, chosen automatically).
+    Code128,
+    /// EAN-13.
+    Ean13,
+}
+
 /// Vertical space.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -1076,6 +1142,8 @@ impl Block {
             Block::Table(b) => Some(&b.props),
             Block::Image(b) => Some(&b.props),
             Block::Rule(b) => Some(&b.props),
+            Block::Qr(b) => Some(&b.props),
+            Block::Barcode(b) => Some(&b.props),
             Block::Group(b) => Some(&b.props),
             Block::Spacer(_) | Block::PageBreak(_) | Block::Section(_) => None,
         }
