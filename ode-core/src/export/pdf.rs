@@ -146,6 +146,8 @@ struct EmGlyph {
     dx: f32,
     dy: f32,
     range: std::ops::Range<usize>,
+    /// What the glyph belongs to, for validation errors.
+    loc: Option<krilla::surface::Location>,
 }
 
 impl EmGlyph {
@@ -157,6 +159,7 @@ impl EmGlyph {
             dx: g.x_offset * k,
             dy: g.y_offset * k,
             range: g.text_range(),
+            loc: None,
         }
     }
 }
@@ -182,7 +185,7 @@ impl krilla::text::Glyph for EmGlyph {
         0.0
     }
     fn location(&self) -> Option<krilla::surface::Location> {
-        None
+        self.loc
     }
 }
 
@@ -1137,6 +1140,7 @@ impl Painter<'_, '_> {
                                 dx: 0.0,
                                 dy: 0.0,
                                 range: start..text.len(),
+                                loc: None,
                             });
                         }
                         quantize(&mut glyphs, face);
@@ -1147,6 +1151,8 @@ impl Painter<'_, '_> {
                         s.push_str(&text);
                     }
                     rtl_clusters_reversed(&mut glyphs, &mut text);
+                    let loc = Some(mark_location(t.mark));
+                    glyphs.iter_mut().for_each(|g| g.loc = loc);
                     self.mark(surface, t.mark, false);
                     surface.set_fill(Some(fill(t.color)));
                     surface.set_stroke(None);
