@@ -66,12 +66,13 @@ missing_cmds() {
 }
 
 # ---------------------------------------------------------------------------------------
-step "System tools (poppler-utils, qpdf)"
-missing="$(missing_cmds pdftotext pdfinfo pdffonts qpdf)"
+# zbarimg (zbar-tools) reads back the QR codes and barcodes the tests render.
+step "System tools (poppler-utils, qpdf, zbar-tools)"
+missing="$(missing_cmds pdftotext pdfinfo pdffonts pdftoppm qpdf zbarimg)"
 if [ -n "$missing" ]; then
-    echo "missing: $missing- installing poppler-utils qpdf"
-    apt_install poppler-utils qpdf
-    missing="$(missing_cmds pdftotext pdfinfo pdffonts qpdf)"
+    echo "missing: $missing- installing poppler-utils qpdf zbar-tools"
+    apt_install poppler-utils qpdf zbar-tools
+    missing="$(missing_cmds pdftotext pdfinfo pdffonts pdftoppm qpdf zbarimg)"
     if [ -n "$missing" ]; then
         echo "error: still missing after install: $missing" >&2
         exit 1

@@ -348,3 +348,121 @@ fn a_page_over_the_pixel_limit_is_refused_before_it_is_allocated() {
     );
     assert!(!out.exists());
 }
+
+/// What zbarimg reads in an image, one `TYPE:data` per symbol, sorted.
+fn zbar(image: &Path) -> Vec<String> {
+    let o = tool("zbarimg", &["-q", image.to_str().unwrap()]);
+    assert!(o.status.success(), "zbarimg found nothing: {}", stderr(&o));
+    let mut found: Vec<String> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(str::to_string)
+        .collect();
+    found.sort();
+    found
+}
+
+#[test]
+fn qr_codes_and_barcodes_read_back_exactly_what_was_encoded() {
+    let url = "https://example.com/pay?invoice=INV-2024-0042&amount=21330.00";
+    let doc = serde_json::json!({
+        "ode": 1,
+        "content": [
+            {"type": "paragraph", "text": "Codes, read back by a real decoder."},
+            {"type": "qr", "data": url, "size": "3cm", "ec": "M", "align": "right"},
+            {"type": "qr", "data": "Grüße, 東京 — UTF-8", "size": "2.5cm", "ec": "H"},
+            {"type": "barcode", "symbology": "code128", "data": "INV-2024-0042"},
+            {"type": "barcode", "symbology": "code128", "data": "0123456789012345", "text": false},
+            {"type": "barcode", "symbology": "ean13", "data": "400638133393", "align": "center"}
+        ]
+    });
+    let input = tmp("codes.json");
+    std::fs::write(&input, doc.to_string()).unwrap();
+    let expected = [
+        "CODE-128:0123456789012345".to_string(),
+        "CODE-128:INV-2024-0042".to_string(),
+        // The check digit was computed.
+        "EAN-13:4006381333931".to_string(),
+        "QR-Code:Grüße, 東京 — UTF-8".to_string(),
+        format!("QR-Code:{url}"),
+    ];
+    let mut expected = expected.to_vec();
+    expected.sort();
+
+    // Our PNG at two resolutions, and poppler's raster of our PDF (vectors in the PDF).
+    for dpi in ["150", "300"] {
+        let png = tmp(&format!("codes-{dpi}.png"));
+        ok(&[
+            "render",
+            input.to_str().unwrap(),
+            "-o",
+            png.to_str().unwrap(),
+            "--dpi",
+            dpi,
+        ]);
+        assert_eq!(zbar(&png), expected, "ode PNG at {dpi} dpi");
+    }
+    let pdf = tmp("codes.pdf");
+    ok(&[
+        "render",
+        input.to_str().unwrap(),
+        "-o",
+        pdf.to_str().unwrap(),
+    ]);
+    let raster = tmp("codes-poppler");
+    let o = tool(
+        "pdftoppm",
+        &[
+            "-r",
+            "150",
+            "-png",
+            "-singlefile",
+            pdf.to_str().unwrap(),
+            raster.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "pdftoppm: {}", stderr(&o));
+    assert_eq!(zbar(&raster.with_extension("png")), expected, "PDF raster");
+    // The codes are vector rectangles with the human-readable text beside them.
+    let text = tool("pdftotext", &[pdf.to_str().unwrap(), "-"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    for s in ["INV-2024-0042", "4", "006381", "333931"] {
+        assert!(text.contains(s), "{s} missing from the PDF text: {text}");
+    }
+    assert!(
+        !text.contains("0123456789012345"),
+        "text: false shows no text"
+    );
+}
+
+#[test]
+fn bad_barcode_data_is_an_error_at_its_path() {
+    let doc = serde_json::json!({
+        "ode": 1,
+        "content": [
+            {"type": "barcode", "symbology": "ean13", "data": "4006381333932"},
+            {"type": "barcode", "symbology": "ean13", "data": "40063813339x"},
+            {"type": "barcode", "symbology": "code128", "data": "naïve"},
+            {"type": "qr", "data": "x".repeat(3000), "ec": "H"}
+        ]
+    });
+    let input = tmp("bad-codes.json");
+    std::fs::write(&input, doc.to_string()).unwrap();
+    let out = tmp("bad-codes.png");
+    let o = run(&[
+        "render",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    for needle in [
+        "/content/0/data: wrong EAN-13 check digit 2, the first 12 digits give 1",
+        "/content/1/data: an EAN-13 code has digits only, found 'x' at position 12",
+        "/content/2/data: character 'ï' (U+00EF) at position 3 cannot be encoded in Code 128",
+        "/content/3/data: 3000 bytes of data do not fit in a QR code at error correction level H",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in:\n{err}");
+    }
+    assert!(!out.exists());
+}
