@@ -399,3 +399,126 @@ fn the_summary_names_the_svg_files_written_and_page_zero_is_refused() {
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("--page counts from 1"));
 }
+
+/// The file with its streams uncompressed, as text.
+fn uncompressed(pdf: &Path) -> String {
+    let out = pdf.with_extension("qdf.pdf");
+    let o = tool(
+        "qpdf",
+        &[
+            "--qdf",
+            "--object-streams=disable",
+            pdf.to_str().unwrap(),
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success() || o.status.code() == Some(3));
+    String::from_utf8_lossy(&std::fs::read(out).unwrap()).into_owned()
+}
+
+#[test]
+fn pdfs_are_tagged_unless_untagged_is_asked_for() {
+    let input = repo().join("examples/report.json");
+    let tagged = tmp("report-tagged.pdf");
+    render(&input, &tagged);
+    let untagged = tmp("report-untagged.pdf");
+    let o = ode()
+        .args(["render", "--untagged", "-o"])
+        .arg(&untagged)
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let tree = stdout(&tool(
+        "pdfinfo",
+        &["-struct-text", tagged.to_str().unwrap()],
+    ));
+    assert!(tree.starts_with("Document"), "{tree}");
+    assert!(tree.contains("H1 \"") && tree.contains("TH") && tree.contains("TD"));
+    assert!(uncompressed(&tagged).contains("/StructTreeRoot"));
+    assert!(!uncompressed(&untagged).contains("/StructTreeRoot"));
+    // Same text, same pages, fewer bytes.
+    let (text_t, pages_t) = check_pdf(&tagged);
+    let (text_u, pages_u) = check_pdf(&untagged);
+    assert_eq!((text_t, pages_t), (text_u, pages_u));
+    assert!(
+        std::fs::metadata(&untagged).unwrap().len() < std::fs::metadata(&tagged).unwrap().len()
+    );
+}
+
+#[test]
+fn pdf_standard_writes_pdf_a_or_reports_what_it_forbids() {
+    let input = repo().join("examples/report.json");
+    let out = tmp("report-a2b.pdf");
+    let o = ode()
+        .args(["render", "--pdf-standard", "a-2b", "-o"])
+        .arg(&out)
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    check_pdf(&out);
+    let objs = uncompressed(&out);
+    assert!(objs.contains("pdfaid:part>2<") && objs.contains("pdfaid:conformance>B<"));
+    // PDF/A-1 forbids the showcase's translucent watermark: exit 1, the place named,
+    // and no file.
+    let out = tmp("showcase-a1b.pdf");
+    let o = ode()
+        .args(["render", "--pdf-standard", "a-1b", "-o"])
+        .arg(&out)
+        .arg(repo().join("examples/showcase.json"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(
+            "showcase.json: /watermark: PDF/A-1b forbids transparency, but the watermark is transparent"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn pdf_flags_are_checked_as_usage() {
+    let input = repo().join("examples/invoice.json");
+    for args in [
+        &["--pdf-standard", "a-9"][..],
+        &["--untagged", "-f", "svg"],
+        &["--pdf-standard", "a-2b", "-f", "png"],
+    ] {
+        let o = ode()
+            .arg("render")
+            .args(args)
+            .arg("-o")
+            .arg(tmp("flags.out"))
+            .arg(&input)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+    }
+    let o = ode()
+        .args(["render", "--pdf-standard", "a-9", "-o", "x.pdf"])
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&o).contains("unknown PDF standard \"a-9\""),
+        "{}",
+        stderr(&o)
+    );
+    // A standard that needs tagging cannot go with --untagged.
+    let o = ode()
+        .args(["render", "--untagged", "--pdf-standard", "ua-1", "-o"])
+        .arg(tmp("ua.pdf"))
+        .arg(&input)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("PDF/UA-1 needs a tagged PDF"),
+        "{}",
+        stderr(&o)
+    );
+}
