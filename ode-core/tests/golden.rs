@@ -166,8 +166,29 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests")
 }
 
+/// Fonts the script documents (`text-bidi-*`, `text-scripts-*`, `text-cjk-*`) use, from
+/// Debian's `fonts-noto-core` and `fonts-noto-cjk` (`scripts/test.sh` installs them).
+const NOTO: &[&str] = &[
+    "truetype/noto/NotoSansArabic-Regular.ttf",
+    "truetype/noto/NotoSansHebrew-Regular.ttf",
+    "truetype/noto/NotoSansDevanagari-Regular.ttf",
+    "truetype/noto/NotoSansThai-Regular.ttf",
+    "opentype/noto/NotoSansCJK-Regular.ttc",
+];
+
 fn resources() -> MemoryResources {
-    let mut res = MemoryResources::new(FontBook::with_defaults());
+    let mut book = FontBook::with_defaults();
+    for f in NOTO {
+        let path = Path::new("/usr/share/fonts").join(f);
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; install fonts-noto-core and fonts-noto-cjk",
+                path.display()
+            )
+        });
+        book.add(bytes).unwrap();
+    }
+    let mut res = MemoryResources::new(book);
     for entry in std::fs::read_dir(root().join("assets")).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();

@@ -384,8 +384,14 @@ impl Ctx<'_> {
                     && (ends_with_break || brk < out.len()),
                 hyphen: 0.0,
             };
-            let soft = last_char == Some('\u{ad}');
-            self.hyphenate_word(word, soft, &out, &spans, &mut pieces, &mut words);
+            let mut word = word;
+            // A soft hyphen: a line ending here shows a hyphen.
+            if last_char == Some('\u{ad}')
+                && let Some(last) = pieces[word.pieces.clone()].last().cloned()
+            {
+                word.hyphen = self.hyphen_width(&last);
+            }
+            words.push(word);
             word_start = brk;
         }
         Prepared {
@@ -418,108 +424,111 @@ impl Ctx<'_> {
             .sum()
     }
 
-    /// Pushes `word`, cut at its hyphenation points when its spans ask for
-    /// hyphenation; `soft`: the word ends with a soft hyphen.
-    fn hyphenate_word(
-        &mut self,
-        mut word: Word,
-        soft: bool,
-        text: &str,
-        spans: &[SpanInfo],
-        pieces: &mut Vec<Piece>,
-        words: &mut Vec<Word>,
-    ) {
-        if soft && let Some(last) = pieces[word.pieces.clone()].last().cloned() {
-            word.hyphen = self.hyphen_width(&last);
+    /// The syllable boundaries of piece `pi` where a line may break with a hyphen,
+    /// as glyph indices, rising; empty when its span does not hyphenate.
+    fn hyphenation_points(&self, p: &Prepared, piece: &Piece) -> Vec<usize> {
+        let st = &p.spans[piece.span].style;
+        let mut out = Vec::new();
+        if !st.hyphenate || !piece.rising || piece.all_ws {
+            return out;
         }
-        // Cuts: (piece index, glyph index) at the start of a syllable.
-        let mut cuts: Vec<(usize, usize)> = Vec::new();
-        for pi in word.pieces.clone() {
-            let piece = &pieces[pi];
-            let st = &spans[piece.span].style;
-            if !st.hyphenate || !piece.rising || piece.all_ws {
-                continue;
+        let Some(lang) = st.lang.as_deref().and_then(hyphen_lang) else {
+            return out;
+        };
+        let s = &p.text[piece.range.clone()];
+        let glyphs = &piece.glyphs[piece.glyph_range.clone()];
+        // Each run of letters is hyphenated on its own.
+        let mut at = 0;
+        while at < s.len() {
+            let skip: usize = s[at..]
+                .chars()
+                .take_while(|c| !c.is_alphabetic())
+                .map(char::len_utf8)
+                .sum();
+            let start = at + skip;
+            let len: usize = s[start..]
+                .chars()
+                .take_while(|c| c.is_alphabetic())
+                .map(char::len_utf8)
+                .sum();
+            if len == 0 {
+                break;
             }
-            let Some(lang) = st.lang.as_deref().and_then(hyphen_lang) else {
-                continue;
-            };
-            let s = &text[piece.range.clone()];
-            // Each run of letters is hyphenated on its own.
-            let mut at = 0;
-            while at < s.len() {
-                let rest = &s[at..];
-                let skip: usize = rest
-                    .chars()
-                    .take_while(|c| !c.is_alphabetic())
-                    .map(char::len_utf8)
-                    .sum();
-                let start = at + skip;
-                let len: usize = s[start..]
-                    .chars()
-                    .take_while(|c| c.is_alphabetic())
-                    .map(char::len_utf8)
-                    .sum();
-                if len == 0 {
-                    break;
-                }
-                let letters = &s[start..start + len];
-                if letters.chars().count() >= 5 {
-                    let mut off = start;
-                    let syllables = hypher::hyphenate(letters, lang);
-                    let n = syllables.len();
-                    for syl in syllables.take(n.saturating_sub(1)) {
-                        off += syl.len();
-                        // Only at a cluster boundary (not inside a ligature).
-                        let rel = (piece.range.start + off - piece.text_base) as u32;
-                        let g = &piece.glyphs[piece.glyph_range.clone()];
-                        if let Some(k) = g.iter().position(|g| g.cluster == rel)
-                            && k > 0
-                        {
-                            cuts.push((pi, piece.glyph_range.start + k));
-                        }
+            let letters = &s[start..start + len];
+            if letters.chars().nth(4).is_some() {
+                let mut off = start;
+                let syllables = hypher::hyphenate(letters, lang);
+                let n = syllables.len();
+                for syl in syllables.take(n.saturating_sub(1)) {
+                    off += syl.len();
+                    // Only at a cluster boundary (not inside a ligature).
+                    let rel = (piece.range.start + off - piece.text_base) as u32;
+                    if let Some(k) = glyphs.iter().position(|g| g.cluster == rel)
+                        && k > 0
+                    {
+                        out.push(piece.glyph_range.start + k);
                     }
                 }
-                at = start + len;
+            }
+            at = start + len;
+        }
+        out
+    }
+
+    /// Cuts `word` at its last hyphenation point where the head and a hyphen fit in
+    /// `room`: the head (which carries the hyphen) and the tail.
+    fn hyphenate_to_fit(
+        &mut self,
+        p: &Prepared,
+        pieces: &mut Vec<Piece>,
+        word: &Word,
+        room: f32,
+    ) -> Option<(Word, Word)> {
+        let mut best: Option<(usize, usize, f32, f32)> = None; // piece, glyph, head, hyphen
+        let mut before = 0.0;
+        'pieces: for pi in word.pieces.clone() {
+            let piece = &pieces[pi];
+            let points = self.hyphenation_points(p, piece);
+            if !points.is_empty() {
+                let piece = piece.clone();
+                let hyphen = self.hyphen_width(&piece);
+                let mut w = before;
+                let mut g = piece.glyph_range.start;
+                for k in points {
+                    while g < k {
+                        w += piece.glyphs[g].advance * piece.size + piece.letter_spacing;
+                        g += 1;
+                    }
+                    if w + hyphen > room + 0.01 {
+                        break 'pieces;
+                    }
+                    best = Some((pi, k, w, hyphen));
+                }
+            }
+            before += pieces[pi].width;
+            if before > room {
+                break;
             }
         }
-        if cuts.is_empty() {
-            words.push(word);
-            return;
-        }
-        // Rebuild the word's pieces with the cuts, one word per syllable.
-        let old: Vec<Piece> = pieces.drain(word.pieces.clone()).collect();
-        let first = word.pieces.start;
-        let mut sub_start = first;
-        let mut sub_width = 0.0;
-        let mut cut_iter = cuts.into_iter().peekable();
-        for (oi, piece) in old.into_iter().enumerate() {
-            let pi = first + oi;
-            let mut rest = piece;
-            while let Some(&(_, k)) = cut_iter.peek().filter(|(cp, _)| *cp == pi) {
-                cut_iter.next();
-                let (head, tail) = cut_piece(&rest, k);
-                sub_width += head.width;
-                let hyphen = self.hyphen_width(&head);
-                pieces.push(head);
-                words.push(Word {
-                    pieces: sub_start..pieces.len(),
-                    width: sub_width,
-                    trailing_ws: 0.0,
-                    mandatory: false,
-                    hyphen,
-                });
-                sub_start = pieces.len();
-                sub_width = 0.0;
-                rest = tail;
-            }
-            sub_width += rest.width;
-            pieces.push(rest);
-        }
-        words.push(Word {
-            pieces: sub_start..pieces.len(),
-            width: sub_width,
-            ..word
-        });
+        let (pi, k, head_w, hyphen) = best?;
+        let (head, tail) = cut_piece(&pieces[pi], k);
+        pieces[pi] = head;
+        let start = pieces.len();
+        pieces.push(tail);
+        pieces.extend_from_within(pi + 1..word.pieces.end);
+        let head = Word {
+            pieces: word.pieces.start..pi + 1,
+            width: head_w,
+            trailing_ws: 0.0,
+            mandatory: false,
+            hyphen,
+        };
+        let tail = Word {
+            pieces: start..pieces.len(),
+            width: word.width - head_w,
+            ..word.clone()
+        };
+        Some((head, tail))
     }
 
     fn push_piece(
@@ -609,7 +618,19 @@ impl Ctx<'_> {
         while let Some(word) = rest.pop() {
             let i = words.len();
             let a = avail(lines.is_empty());
-            if i > start && w + word.width - word.trailing_ws + word.hyphen > a + 0.01 {
+            let over = w + word.width - word.trailing_ws + word.hyphen > a + 0.01;
+            // A word that does not fit is hyphenated when its style asks for it: the
+            // line ends with the longest head that fits with its hyphen.
+            if over && let Some((head, tail)) = self.hyphenate_to_fit(p, &mut pieces, &word, a - w)
+            {
+                words.push(head);
+                lines.push((start..i + 1, false));
+                start = i + 1;
+                w = 0.0;
+                rest.push(tail);
+                continue;
+            }
+            if i > start && over {
                 lines.push((start..i, false));
                 start = i;
                 w = 0.0;
