@@ -167,6 +167,57 @@ fn ode(c: &mut Criterion) {
     }
 }
 
+/// The cost of the text features on W2 (a 600-block report), measured in one run as
+/// layout and whole-render times against the plain document:
+/// - `plain`: the corpus document (no right-to-left text: the bidi algorithm is skipped);
+/// - `hyphenate`: `"hyphenate": true` on the default style (English patterns);
+/// - `bidi`: every paragraph gets a Hebrew phrase, so each runs the bidi algorithm and
+///   reorders its lines.
+fn text(c: &mut Criterion) {
+    let book = FontBook::with_defaults();
+    let path = bench_dir().join("corpus").join("w2.json");
+    let Ok(json) = std::fs::read_to_string(&path) else {
+        eprintln!("W2-text: SKIPPED, {} is missing", path.display());
+        return;
+    };
+    let plain: serde_json::Value = serde_json::from_str(&json).expect("W2 is JSON");
+    let mut hyphenate = plain.clone();
+    hyphenate["styles"]["default"]["hyphenate"] = true.into();
+    let mut bidi = plain.clone();
+    if let Some(blocks) = bidi["content"].as_array_mut() {
+        for b in blocks {
+            if b["type"] == "paragraph"
+                && let Some(t) = b["text"].as_str()
+            {
+                b["text"] = format!("{t} שלום עולם 2024").into();
+            }
+        }
+    }
+    let variants = [("plain", plain), ("hyphenate", hyphenate), ("bidi", bidi)];
+    let w = WORKLOADS[1];
+    let mut group = c.benchmark_group("W2-text");
+    configure(&mut group, &w);
+    for (name, value) in &variants {
+        let json = value.to_string();
+        if !check_ode(&format!("W2-text/{name}"), &json, &book) {
+            continue;
+        }
+        let doc = ode_core::model::parse(&json).unwrap();
+        let options = LayoutOptions::default();
+        group.bench_function(format!("layout_{name}"), |b| {
+            b.iter(|| {
+                ode_core::layout::layout(black_box(&doc), &book, &options)
+                    .unwrap()
+                    .output
+            })
+        });
+        group.bench_function(format!("render_pdf_{name}"), |b| {
+            b.iter(|| ode_core::render_pdf(black_box(&json), &book).unwrap())
+        });
+    }
+    group.finish();
+}
+
 // ---- genpdf, the peer ----
 
 mod peer {
@@ -447,5 +498,5 @@ fn genpdf(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, ode, genpdf);
+criterion_group!(benches, ode, text, genpdf);
 criterion_main!(benches);
