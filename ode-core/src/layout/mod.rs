@@ -123,6 +123,9 @@ pub fn layout_pages(
 
 pub use paginate::PageSink;
 
+/// A character, weight, italic and the style's `font_fallback` list.
+type FallbackKey = (char, u16, bool, Rc<[Rc<str>]>);
+
 /// Shared state of one layout run.
 pub(crate) struct Ctx<'a> {
     pub shaper: Shaper<'a>,
@@ -131,7 +134,7 @@ pub(crate) struct Ctx<'a> {
     pub diags: Vec<Diagnostic>,
     pub title: String,
     fonts: HashMap<(Rc<str>, u16, bool), FontId>,
-    fallbacks: HashMap<(char, u16, bool, Rc<[Rc<str>]>), Option<FontId>>,
+    fallbacks: HashMap<FallbackKey, Option<FontId>>,
     /// `font_fallback` lists already checked for unknown families.
     fallback_lists: BTreeSet<Rc<[Rc<str>]>>,
     warned: BTreeSet<String>,

@@ -36,6 +36,9 @@ pub(crate) struct ShapedGlyph {
     pub dy: f32,
 }
 
+/// Shaped glyphs by text, for one face and one set of properties.
+type GlyphCache = HashMap<Box<str>, Rc<[ShapedGlyph]>>;
+
 /// How many distinct texts a face's cache holds before it is emptied.
 const CACHE_LIMIT: usize = 16_384;
 
@@ -44,7 +47,7 @@ pub(crate) struct Shaper<'a> {
     book: &'a FontBook,
     faces: Vec<OnceCell<Option<rustybuzz::Face<'a>>>>,
     /// Per face, per properties: text → glyphs.
-    cache: Vec<Vec<HashMap<Box<str>, Rc<[ShapedGlyph]>>>>,
+    cache: Vec<Vec<GlyphCache>>,
     /// Shape plans per face, properties and script: building one costs more than
     /// shaping a word, so they are made once.
     plans: HashMap<(FontId, PropsId, rustybuzz::Script), rustybuzz::ShapePlan>,
