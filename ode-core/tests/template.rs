@@ -204,6 +204,31 @@ fn partials_are_included_with_their_own_variables() {
 }
 
 #[test]
+fn let_binds_variables_for_a_subtree() {
+    let t = doc(json!([{"$let": {
+            "subtotal": {"$eval": "items | sum(attribute='amount')"},
+            "total": {"$eval": "subtotal * (1 + rate)"},
+            "label": "Total ({{ rate | percent }})"
+        }, "do": [
+            {"type": "paragraph", "text": "{{ subtotal | number(2) }}"},
+            {"type": "paragraph", "text": "{{ label }}: {{ total | number(2) }}"}
+        ]},
+        {"type": "paragraph", "text": "{{ subtotal is defined }}"}
+    ]));
+    let out = expand(
+        t,
+        json!({"rate": 0.2, "items": [{"amount": 10}, {"amount": 5.5}]}),
+    );
+    let texts: Vec<&str> = out["content"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(texts, ["15.50", "Total (20%): 18.60", "False"]);
+}
+
+#[test]
 fn eval_keeps_json_types() {
     let t = doc(
         json!([{"type": "table", "columns": {"$eval": "widths"}, "rows": {"$eval": "rows"}},
@@ -486,6 +511,70 @@ fn a_failing_record_is_named_in_a_merge() {
         .unwrap_err();
     assert_eq!(err.len(), 1);
     assert_eq!(err[0].0, 1);
+}
+
+/// The examples of docs/templates.md: a ```json template block, optionally followed by
+/// a ```json data block and a ```text block with text the output contains or, when the
+/// lines start with `/`, exactly the errors expected.
+#[test]
+fn every_template_example_in_the_docs_expands_and_renders() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/templates.md");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut fences: Vec<(usize, String, String)> = Vec::new();
+    let mut open: Option<(usize, String, String)> = None;
+    for (i, line) in text.lines().enumerate() {
+        match &mut open {
+            Some((_, _, body)) if line.trim_end() != "```" => {
+                body.push_str(line);
+                body.push('\n');
+            }
+            Some(_) => fences.push(open.take().unwrap()),
+            None => {
+                if let Some(info) = line.strip_prefix("```") {
+                    open = Some((i + 1, info.trim().to_string(), String::new()));
+                }
+            }
+        }
+    }
+    let normal = |s: &str| s.replace(['\u{a0}', '\u{202f}'], " ");
+    let mut checked = 0;
+    for (k, (line, lang, body)) in fences.iter().enumerate() {
+        if lang != "json template" {
+            continue;
+        }
+        let at = format!("docs/templates.md:{line}");
+        let mut next = k + 1;
+        let data: Value = match fences.get(next) {
+            Some((_, l, b)) if l == "json data" => {
+                next += 1;
+                serde_json::from_str(b).unwrap_or_else(|e| panic!("{at}: data: {e}"))
+            }
+            _ => json!({}),
+        };
+        let expected: Option<Vec<&str>> = match fences.get(next) {
+            Some((_, l, b)) if l == "text" => Some(b.lines().collect()),
+            _ => None,
+        };
+        let t = Template::parse(body).unwrap_or_else(|e| panic!("{at}: {e}"));
+        match (t.document(&data), expected) {
+            (Err(e), Some(want)) if want.iter().all(|l| l.starts_with('/')) => {
+                let got: Vec<String> = e.iter().map(|d| d.to_string()).collect();
+                assert_eq!(got, want, "{at}");
+            }
+            (Err(e), _) => panic!("{at}: {e}"),
+            (Ok(doc), want) => {
+                let rendered = normal(&render(&doc).text());
+                for w in want.unwrap_or_default() {
+                    assert!(
+                        rendered.contains(&normal(w)),
+                        "{at}: {w:?} not in {rendered:?}"
+                    );
+                }
+            }
+        }
+        checked += 1;
+    }
+    assert!(checked >= 5, "only {checked} template examples found");
 }
 
 mod property {

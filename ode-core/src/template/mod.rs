@@ -7,6 +7,7 @@
 //! |---|---|
 //! | `{"$each": "items", "as": "item", "do": […], "else": […]}` | `do` once per element of `items` (`else` when it is empty) |
 //! | `{"$if": "total > 100", "then": …, "else": …}` | `then` or `else` (nothing when false and no `else`) |
+//! | `{"$let": {"total": {"$eval": "a + b"}}, "do": …}` | `do`, with the variables set |
 //! | `{"$include": "address", "with": {…}}` | the partial named `address`, with extra variables |
 //! | `{"$eval": "items \| length"}` | the expression's value, keeping its JSON type |
 //!
@@ -32,7 +33,7 @@ use serde_json::{Map, Value};
 use crate::diag::{Diagnostic, Diagnostics, suggest};
 use crate::path::JPath;
 
-const CONTROL_KEYS: &[&str] = &["$each", "$if", "$include", "$eval"];
+const CONTROL_KEYS: &[&str] = &["$each", "$if", "$let", "$include", "$eval"];
 const OPTION_KEYS: &[&str] = &["partials", "file_name", "locale", "lenient"];
 /// Words of the expression language that are not data names.
 const KEYWORDS: &[&str] = &[
@@ -280,6 +281,25 @@ impl Template {
     pub fn set_limits(&mut self, limits: Limits) {
         self.limits = limits;
         self.env.set_fuel(Some(limits.fuel));
+    }
+
+    /// Sets the expression that names each record's output file (as
+    /// `template.file_name` does).
+    ///
+    /// # Errors
+    /// Template syntax errors in the expression.
+    pub fn set_file_name(&mut self, expr: &str) -> Result<(), Diagnostics> {
+        let mut c = Compiler {
+            env: Some(std::mem::replace(&mut self.env, Environment::empty())),
+            ..Compiler::default()
+        };
+        c.string(expr, &JPath::Root.key("template").key("file_name"));
+        self.env = c.env.take().expect("set above");
+        if !c.diags.is_empty() {
+            return Err(Diagnostics(c.diags));
+        }
+        self.file_name = Some(expr.to_string());
+        Ok(())
     }
 
     /// Whether the template names its output file (`template.file_name`).
@@ -578,6 +598,7 @@ impl Compiler {
                     "$each" => &["$each", "as", "do", "else"],
                     "$if" => &["$if", "then", "else"],
                     "$include" => &["$include", "with"],
+                    "$let" => &["$let", "do"],
                     "$eval" => &["$eval"],
                     other => {
                         let mut d = Diagnostic::error(
@@ -633,6 +654,32 @@ impl Compiler {
                         }
                         if let Some(e) = o.get("else") {
                             self.walk(e, &p.key("else"));
+                        }
+                    }
+                    "$let" => {
+                        match &o[c] {
+                            Value::Object(m) => {
+                                for (k, v) in m {
+                                    if !is_identifier(k) || KEYWORDS.contains(&k.as_str()) {
+                                        self.error(
+                                            &cp.key(k),
+                                            "expected a variable name (letters, digits and _, not a keyword)",
+                                        );
+                                    }
+                                    self.walk(v, &cp.key(k));
+                                }
+                            }
+                            other => self.error(
+                                &cp,
+                                format!("expected an object of variables, found {}", kind(other)),
+                            ),
+                        }
+                        match o.get("do") {
+                            Some(d) => self.walk(d, &p.key("do")),
+                            None => self.diags.push(
+                                Diagnostic::error(p.to_string(), "missing field \"do\"")
+                                    .with_hint("\"do\" holds what sees the variables"),
+                            ),
                         }
                     }
                     "$include" => {
@@ -1085,6 +1132,36 @@ impl<'t> Run<'t> {
                     Some(b) => self.branch(b, &bp, ctx, dest),
                     None => Out::Nothing,
                 }
+            }
+            "$let" => {
+                let mut inner = ctx.clone();
+                if let Some(Value::Object(vars)) = o.get(key) {
+                    for (k, v) in vars {
+                        // Each variable sees the ones before it.
+                        let val = match self.value(v, &cp.key(k), &inner, Dest::None) {
+                            Out::One(v) => v,
+                            Out::Many(vs) => Value::Array(vs),
+                            Out::Nothing => Value::Null,
+                        };
+                        self.scopes.push(Scope {
+                            name: k.clone(),
+                            data_path: None,
+                        });
+                        inner = merge_maps([
+                            inner,
+                            Mj::from_pairs([(k.clone(), Mj::from(Serde(val)))]),
+                        ]);
+                    }
+                }
+                let n = o.get(key).and_then(Value::as_object).map_or(0, Map::len);
+                let v = match o.get("do") {
+                    Some(b) => self.branch(b, &p.key("do"), &inner, dest),
+                    None => Out::Nothing,
+                };
+                for _ in 0..n {
+                    self.scopes.pop();
+                }
+                v
             }
             "$include" => {
                 let Some(partial) = self.t.partials.get(expr) else {

@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+
+mod sources;
 use ode_sdk::{
     Diagnostic, Format, Output, PdfOptions, PdfStandard, PngOptions, RenderError, Renderer,
 };
@@ -27,12 +29,35 @@ struct Cli {
 enum Command {
     /// Render a document to PDF, SVG or PNG.
     Render {
-        /// The document (`-` reads standard input).
+        /// The document, template or Markdown file (`.md`); `-` reads standard input.
         input: PathBuf,
         /// Where to write (`-` writes standard output). SVG or PNG with several pages
         /// writes NAME-1.svg, NAME-2.svg, … unless --page picks one.
-        #[arg(short, long)]
-        output: PathBuf,
+        #[arg(short, long, required_unless_present = "out_dir")]
+        output: Option<PathBuf>,
+        /// Data for a template: JSON, YAML, CSV or JSON Lines, by extension. With
+        /// --out-dir or --merge, each element, row or line is one record.
+        #[arg(long, value_name = "FILE")]
+        data: Option<PathBuf>,
+        /// Mail merge: one file per data record in this folder, rendered on every core.
+        #[arg(long, value_name = "DIR", requires = "data", conflicts_with = "output")]
+        out_dir: Option<PathBuf>,
+        /// Mail merge: one PDF with a section per data record (written to --output).
+        #[arg(long, requires = "data")]
+        merge: bool,
+        /// With --merge: number each record's pages from 1.
+        #[arg(long, requires = "merge")]
+        restart_page_numbers: bool,
+        /// With --out-dir: the file name of each record, a template expression such as
+        /// "invoice-{{ number }}" (default: the template's `file_name`, or NAME-0001.pdf…).
+        #[arg(long, value_name = "EXPR", requires = "out_dir")]
+        name: Option<String>,
+        /// Render missing template values as empty instead of failing.
+        #[arg(long)]
+        lenient: bool,
+        /// With --out-dir: how many records to render at once (default: one per core).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: Option<u16>,
         /// Output format; by default the output's extension decides (PDF otherwise).
         #[arg(short, long, value_enum)]
         format: Option<FormatArg>,
@@ -172,6 +197,13 @@ fn run(cli: Cli) -> Result<(), Failure> {
         Command::Render {
             input,
             output,
+            data,
+            out_dir,
+            merge,
+            restart_page_numbers,
+            name: file_name,
+            lenient,
+            jobs,
             format,
             fonts,
             page,
@@ -181,7 +213,8 @@ fn run(cli: Cli) -> Result<(), Failure> {
             quiet,
         } => {
             let ext = output
-                .extension()
+                .as_deref()
+                .and_then(Path::extension)
                 .map(|e| e.to_string_lossy().to_ascii_lowercase());
             let format = match format {
                 Some(FormatArg::Pdf) => Format::Pdf,
@@ -203,22 +236,40 @@ fn run(cli: Cli) -> Result<(), Failure> {
             if page == Some(0) {
                 return Err(Failure(2, "error: --page counts from 1".into()));
             }
-            let json = read_input(&input)?;
-            let name = display_name(&input);
             let r = renderer(&input, &fonts)?.with_pdf_options(PdfOptions {
                 tagged: !untagged,
                 standards: pdf_standards,
                 ..PdfOptions::default()
             });
-            let result = if format == Format::Png {
-                let options = PngOptions {
-                    dpi,
-                    ..PngOptions::default()
-                };
-                r.render_png(&json, &options, page)
-            } else {
-                r.render(&json, format)
+            if out_dir.is_some() || merge {
+                if merge && format != Format::Pdf {
+                    return Err(Failure(2, "error: --merge writes PDF".into()));
+                }
+                let data = data.as_deref().expect("clap requires --data");
+                return sources::Merge {
+                    input: &input,
+                    data,
+                    renderer: &r,
+                    format,
+                    lenient,
+                    quiet,
+                    out_dir: out_dir.as_deref(),
+                    output: output.as_deref(),
+                    name: file_name.as_deref(),
+                    restart_page_numbers,
+                    jobs: jobs.map(usize::from),
+                }
+                .run();
+            }
+            let output = output.expect("clap requires --output without --out-dir");
+            let name = display_name(&input);
+            let text = read_input(&input)?;
+            let source = sources::load(&input, text, &name, data.as_deref(), lenient)?;
+            let options = PngOptions {
+                dpi,
+                ..PngOptions::default()
             };
+            let result = sources::render(&r, &source, format, &options, page);
             let rendered = match result {
                 Ok(r) => r,
                 Err(RenderError::Invalid(d)) => return Err(Failure(1, report(&name, &d.0))),
