@@ -201,7 +201,9 @@ pub fn render_png(
     options: &export::png::PngOptions,
 ) -> Result<Vec<Vec<u8>>, Diagnostics> {
     let doc = model::parse(json)?;
-    Ok(png_document(&doc, res, &layout::LayoutOptions::default(), options, None)?
-        .output
-        .pages)
+    Ok(
+        png_document(&doc, res, &layout::LayoutOptions::default(), options, None)?
+            .output
+            .pages,
+    )
 }

@@ -1021,7 +1021,12 @@ impl Dec {
                     d.one_of(
                         v,
                         p,
-                        &[("L", QrEc::L), ("M", QrEc::M), ("Q", QrEc::Q), ("H", QrEc::H)],
+                        &[
+                            ("L", QrEc::L),
+                            ("M", QrEc::M),
+                            ("Q", QrEc::Q),
+                            ("H", QrEc::H),
+                        ],
                     )
                 });
                 if let Some(data) = &data
@@ -1057,8 +1062,7 @@ impl Dec {
                 });
                 let data = self.req(o, p, "data", Dec::string);
                 let width = self.opt(o, p, "width", |d, v, p| d.length_in(v, p, 1.0, MAX_LENGTH));
-                let height =
-                    self.opt(o, p, "height", |d, v, p| d.length_in(v, p, 1.0, MAX_LENGTH));
+                let height = self.opt(o, p, "height", |d, v, p| d.length_in(v, p, 1.0, MAX_LENGTH));
                 let text = self.opt(o, p, "text", Dec::boolean);
                 if let (Some(sym), Some(data)) = (symbology, &data)
                     && let Err(e) = crate::barcode::check(sym, data)

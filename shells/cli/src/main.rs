@@ -225,7 +225,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
                 None => Format::Pdf,
             };
             if page.is_some() && format == Format::Pdf {
-                return Err(Failure(2, "error: --page goes with SVG or PNG output".into()));
+                return Err(Failure(
+                    2,
+                    "error: --page goes with SVG or PNG output".into(),
+                ));
             }
             if (untagged || !pdf_standards.is_empty()) && format != Format::Pdf {
                 return Err(Failure(
