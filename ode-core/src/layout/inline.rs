@@ -607,56 +607,16 @@ impl Ctx<'_> {
                 - if first { style.first_line_indent } else { 0.0 })
             .max(1.0)
         };
-        // Words still to place, last first: a word split at the line's end puts its
-        // tail back here, which keeps breaking linear in the number of words.
-        let mut rest: Vec<Word> = p.words.iter().rev().cloned().collect();
-        let mut words: Vec<Word> = Vec::with_capacity(rest.len());
         let mut pieces = p.pieces.clone();
-        let mut lines: Vec<(Range<usize>, bool)> = Vec::new(); // words, ends with a mandatory break
-        let mut start = 0;
-        let mut w = 0.0;
-        while let Some(word) = rest.pop() {
-            let i = words.len();
-            let a = avail(lines.is_empty());
-            let over = w + word.width - word.trailing_ws + word.hyphen > a + 0.01;
-            // A word that does not fit is hyphenated when its style asks for it: the
-            // line ends with the longest head that fits with its hyphen.
-            if over && let Some((head, tail)) = self.hyphenate_to_fit(p, &mut pieces, &word, a - w)
-            {
-                words.push(head);
-                lines.push((start..i + 1, false));
-                start = i + 1;
-                w = 0.0;
-                rest.push(tail);
-                continue;
-            }
-            if i > start && over {
-                lines.push((start..i, false));
-                start = i;
-                w = 0.0;
-                rest.push(word);
-                continue;
-            }
-            words.push(word);
-            if i == start && words[i].width - words[i].trailing_ws + words[i].hyphen > a + 0.01 {
-                split_word(&mut words, &mut pieces, i, a);
-                if words.len() > i + 1
-                    && let Some(tail) = words.pop()
-                {
-                    rest.push(tail);
-                }
-            }
-            let word = &words[i];
-            w += word.width;
-            if word.mandatory {
-                lines.push((start..i + 1, true));
-                start = i + 1;
-                w = 0.0;
-            }
-        }
-        if start < words.len() || lines.is_empty() {
-            lines.push((start..words.len(), true));
-        }
+        // Justified, hyphenated text is broken for the whole paragraph at once
+        // (Knuth-Plass); everything else greedily, line by line.
+        let optimal = (style.align == Align::Justify && p.spans.iter().any(|s| s.style.hyphenate))
+            .then(|| self.break_optimal(p, &mut pieces, avail(true), avail(false)))
+            .flatten();
+        let (words, lines) = match optimal {
+            Some(found) => found,
+            None => self.break_greedy(p, &mut pieces, avail),
+        };
 
         let n = lines.len();
         let mut out = Vec::with_capacity(n);
@@ -674,6 +634,196 @@ impl Ctx<'_> {
         out
     }
 
+    /// Total-fit line breaking: every word is cut at its hyphenation points, then the
+    /// breaks that minimize the paragraph's demerits (loose lines, hyphens, two
+    /// hyphenated lines in a row) are chosen by dynamic programming. `None` when a
+    /// word is wider than a line (the greedy breaker splits it).
+    fn break_optimal(
+        &mut self,
+        p: &Prepared,
+        pieces: &mut Vec<Piece>,
+        first_avail: f32,
+        avail: f32,
+    ) -> Option<Breaks> {
+        // Syllables as words.
+        let mut words: Vec<Word> = Vec::with_capacity(p.words.len() * 2);
+        for word in &p.words {
+            // The points of the whole word, as (original piece, glyph).
+            let mut cuts: Vec<(usize, usize)> = Vec::new();
+            for pi in word.pieces.clone() {
+                for k in self.hyphenation_points(p, &pieces[pi]) {
+                    cuts.push((pi, k));
+                }
+            }
+            let mut rest = word.clone();
+            // The original piece that is now the first of `rest`.
+            let mut first_orig = word.pieces.start;
+            for (orig, k) in cuts {
+                let pi = rest.pieces.start + (orig - first_orig);
+                first_orig = orig;
+                let head_w: f32 = pieces[rest.pieces.start..pi]
+                    .iter()
+                    .map(|x| x.width)
+                    .sum::<f32>()
+                    + pieces[pi].glyphs[pieces[pi].glyph_range.start..k]
+                        .iter()
+                        .map(|g| g.advance * pieces[pi].size + pieces[pi].letter_spacing)
+                        .sum::<f32>();
+                let hyphen = self.hyphen_width(&pieces[pi]);
+                let (head, tail) = cut_piece(&pieces[pi], k);
+                pieces[pi] = head;
+                let start = pieces.len();
+                pieces.push(tail);
+                pieces.extend_from_within(pi + 1..rest.pieces.end);
+                words.push(Word {
+                    pieces: rest.pieces.start..pi + 1,
+                    width: head_w,
+                    trailing_ws: 0.0,
+                    mandatory: false,
+                    hyphen,
+                });
+                rest = Word {
+                    pieces: start..pieces.len(),
+                    width: rest.width - head_w,
+                    ..rest
+                };
+            }
+            words.push(rest);
+        }
+        let n = words.len();
+        if n == 0 {
+            return None;
+        }
+        let fits = |w: &Word, a: f32| w.width - w.trailing_ws + w.hyphen <= a + 0.01;
+        if words.iter().any(|w| !fits(w, avail.min(first_avail))) {
+            return None;
+        }
+        // best[i]: least demerits of breaking after word i - 1 (best[0]: the start),
+        // with the line that ends there starting after `from[i]`.
+        let mut best = vec![f64::INFINITY; n + 1];
+        let mut from = vec![0usize; n + 1];
+        best[0] = 0.0;
+        for i in 1..=n {
+            let end = &words[i - 1];
+            let mut natural = 0.0;
+            let mut stretch = 0.0;
+            let mut j = i;
+            while j > 0 {
+                let w = &words[j - 1];
+                if j < i && w.mandatory {
+                    break; // a line never runs past a mandatory break
+                }
+                if j < i {
+                    stretch += w.trailing_ws * 0.5;
+                    natural += w.width;
+                } else {
+                    natural += w.width - w.trailing_ws + w.hyphen;
+                }
+                let a = if j == 1 { first_avail } else { avail };
+                if natural > a + 0.01 {
+                    break;
+                }
+                if best[j - 1].is_finite() {
+                    let last = i == n || end.mandatory;
+                    // Spaces stretch by half their width before a line counts as
+                    // loose; a line without spaces stretches by one point.
+                    let badness = if last {
+                        0.0
+                    } else {
+                        let r = f64::from((a - natural).max(0.0) / stretch.max(1.0));
+                        100.0 * r.powi(3)
+                    };
+                    let mut demerits = (1.0 + badness).powi(2);
+                    // A hyphen costs as much as a line stretched to twice its spaces'
+                    // give; a second hyphen in a row ten times that.
+                    if end.hyphen > 0.0 && !last {
+                        demerits += 10_000.0;
+                        if j > 1 && words[j - 2].hyphen > 0.0 {
+                            demerits += 100_000.0;
+                        }
+                    }
+                    let total = best[j - 1] + demerits;
+                    debug_assert!(!total.is_nan());
+                    if total < best[i] {
+                        best[i] = total;
+                        from[i] = j - 1;
+                    }
+                }
+                j -= 1;
+            }
+        }
+        if !best[n].is_finite() {
+            return None;
+        }
+        let mut lines = Vec::new();
+        let mut i = n;
+        while i > 0 {
+            let j = from[i];
+            lines.push((j..i, words[i - 1].mandatory || i == n));
+            i = j;
+        }
+        lines.reverse();
+        Some((words, lines))
+    }
+
+    /// Greedy line breaking: each line takes all the words that fit.
+    fn break_greedy(
+        &mut self,
+        p: &Prepared,
+        pieces: &mut Vec<Piece>,
+        avail: impl Fn(bool) -> f32,
+    ) -> Breaks {
+        // Words still to place, last first: a word split at the line's end puts its
+        // tail back here, which keeps breaking linear in the number of words.
+        let mut rest: Vec<Word> = p.words.iter().rev().cloned().collect();
+        let mut words: Vec<Word> = Vec::with_capacity(rest.len());
+        let mut lines: Vec<(Range<usize>, bool)> = Vec::new(); // words, ends with a mandatory break
+        let mut start = 0;
+        let mut w = 0.0;
+        while let Some(word) = rest.pop() {
+            let i = words.len();
+            let a = avail(lines.is_empty());
+            let over = w + word.width - word.trailing_ws + word.hyphen > a + 0.01;
+            // A word that does not fit is hyphenated when its style asks for it: the
+            // line ends with the longest head that fits with its hyphen.
+            if over && let Some((head, tail)) = self.hyphenate_to_fit(p, pieces, &word, a - w) {
+                words.push(head);
+                lines.push((start..i + 1, false));
+                start = i + 1;
+                w = 0.0;
+                rest.push(tail);
+                continue;
+            }
+            if i > start && over {
+                lines.push((start..i, false));
+                start = i;
+                w = 0.0;
+                rest.push(word);
+                continue;
+            }
+            words.push(word);
+            if i == start && words[i].width - words[i].trailing_ws + words[i].hyphen > a + 0.01 {
+                split_word(&mut words, pieces, i, a);
+                if words.len() > i + 1
+                    && let Some(tail) = words.pop()
+                {
+                    rest.push(tail);
+                }
+            }
+            let word = &words[i];
+            w += word.width;
+            if word.mandatory {
+                lines.push((start..i + 1, true));
+                start = i + 1;
+                w = 0.0;
+            }
+        }
+        if start < words.len() || lines.is_empty() {
+            lines.push((start..words.len(), true));
+        }
+        (words, lines)
+    }
+
     fn build_line(
         &mut self,
         p: &Prepared,
@@ -687,6 +837,8 @@ impl Ctx<'_> {
         // The glyphs of the line, with trailing whitespace of the last word dropped.
         struct Slot<'p> {
             piece: &'p Piece,
+            /// Position in logical order.
+            logical: usize,
             glyphs: Range<usize>,
             /// A hyphen follows (the line ends at a hyphenation point).
             hyphen: Option<Rc<[ShapedGlyph]>>,
@@ -722,6 +874,7 @@ impl Ctx<'_> {
                 }
                 slots.push(Slot {
                     piece,
+                    logical: slots.len(),
                     glyphs: gr,
                     hyphen: None,
                 });
@@ -843,6 +996,8 @@ impl Ctx<'_> {
         let mut links: Vec<(Rc<str>, f32, f32)> = Vec::new();
         let mut run: Option<TextItem> = None;
         let mut run_key: Option<(FontId, u32, usize, bool)> = None;
+        // The run's pieces: their text joins in logical order when the run ends.
+        let mut parts: Vec<RunPart> = Vec::new();
         for s in &slots {
             if s.glyphs.is_empty() {
                 continue;
@@ -868,7 +1023,8 @@ impl Ctx<'_> {
                     }
             });
             if !same {
-                if let Some(r) = run.take() {
+                if let Some(mut r) = run.take() {
+                    finish_run(&mut r, &mut parts, &p.text);
                     items.push(Item::Text(r));
                 }
                 run = Some(TextItem {
@@ -922,11 +1078,11 @@ impl Ctx<'_> {
                     (abs, next.min(p.text.len()))
                 })
                 .collect();
-            // The run's text stays in logical order; each glyph names its part of it.
+            // The run's text is in logical order (see `finish_run`); each glyph names
+            // its part of its piece's text for now.
             let lo = spans.iter().map(|s| s.0).min().unwrap_or(0);
             let hi = spans.iter().map(|s| s.1).max().unwrap_or(lo);
-            let run_start = r.text.len();
-            r.text.push_str(&p.text[lo..hi]);
+            let first_glyph = r.glyphs.len();
             for (g, (abs, next)) in shown.iter().zip(spans) {
                 let mut adv = g.advance * piece.size + st.letter_spacing;
                 if justify && p.text[abs..].starts_with(' ') {
@@ -937,15 +1093,14 @@ impl Ctx<'_> {
                     x_advance: adv,
                     x_offset: g.dx * piece.size,
                     y_offset: g.dy * piece.size,
-                    text_start: (run_start + abs - lo) as u32,
-                    text_end: (run_start + next - lo) as u32,
+                    text_start: (abs - lo) as u32,
+                    text_end: (next - lo) as u32,
                 });
                 x += adv;
             }
             if let Some(h) = &s.hyphen {
-                // The hyphen shows the text "-", added after the run's text.
-                let start = r.text.len() as u32;
-                r.text.push('-');
+                // The hyphen shows the text "-", added after the piece's text.
+                let start = (hi - lo) as u32;
                 for g in h.iter() {
                     let adv = g.advance * piece.size + st.letter_spacing;
                     r.glyphs.push(Glyph {
@@ -959,6 +1114,12 @@ impl Ctx<'_> {
                     x += adv;
                 }
             }
+            parts.push(RunPart {
+                logical: s.logical,
+                text: lo..hi,
+                hyphen: s.hyphen.is_some(),
+                glyphs: first_glyph..r.glyphs.len(),
+            });
             let face = self.shaper.book().face(piece.font);
             let y_base = baseline - piece.rise;
             for (on, position) in [
@@ -978,7 +1139,8 @@ impl Ctx<'_> {
                 }
             }
         }
-        if let Some(r) = run.take() {
+        if let Some(mut r) = run.take() {
+            finish_run(&mut r, &mut parts, &p.text);
             items.push(Item::Text(r));
         }
         items.extend(decorations);
@@ -1049,6 +1211,41 @@ pub(crate) fn frame_glyphs(glyphs: &[ShapedGlyph], size: f32, text: &str) -> Vec
         })
         .collect()
 }
+
+/// A piece's share of a glyph run, while the line is built.
+struct RunPart {
+    /// The piece's position in logical order.
+    logical: usize,
+    /// Its text in the paragraph.
+    text: Range<usize>,
+    /// A hyphen (text "-") follows.
+    hyphen: bool,
+    /// Its glyphs in the run, whose text ranges are relative to its text.
+    glyphs: Range<usize>,
+}
+
+/// Gives run `r` its text: the parts' texts in logical order (a right-to-left
+/// sequence's pieces are drawn in the reverse order), each glyph pointing into it.
+fn finish_run(r: &mut TextItem, parts: &mut Vec<RunPart>, text: &str) {
+    if !parts.is_sorted_by_key(|p| p.logical) {
+        parts.sort_by_key(|p| p.logical);
+    }
+    for part in parts.drain(..) {
+        let offset = r.text.len() as u32;
+        r.text.push_str(&text[part.text]);
+        if part.hyphen {
+            r.text.push('-');
+        }
+        for g in &mut r.glyphs[part.glyphs] {
+            g.text_start += offset;
+            g.text_end += offset;
+        }
+    }
+}
+
+/// Line breaking's result: the words (some cut at hyphenation points or split) and
+/// the lines as ranges of them, each saying whether it ends with a mandatory break.
+type Breaks = (Vec<Word>, Vec<(Range<usize>, bool)>);
 
 /// Where a line sits in its paragraph.
 #[derive(Debug, Clone, Copy)]
