@@ -172,7 +172,9 @@ fn ode(c: &mut Criterion) {
 /// - `plain`: the corpus document (no right-to-left text: the bidi algorithm is skipped);
 /// - `hyphenate`: `"hyphenate": true` on the default style (English patterns);
 /// - `bidi`: every paragraph gets a Hebrew phrase, so each runs the bidi algorithm and
-///   reorders its lines.
+///   reorders its lines;
+/// - `ltr_extra`: the same number of Latin letters instead, which separates the cost
+///   of the bidi work from that of the added text.
 fn text(c: &mut Criterion) {
     let book = FontBook::with_defaults();
     let path = bench_dir().join("corpus").join("w2.json");
@@ -183,17 +185,27 @@ fn text(c: &mut Criterion) {
     let plain: serde_json::Value = serde_json::from_str(&json).expect("W2 is JSON");
     let mut hyphenate = plain.clone();
     hyphenate["styles"]["default"]["hyphenate"] = true.into();
-    let mut bidi = plain.clone();
-    if let Some(blocks) = bidi["content"].as_array_mut() {
-        for b in blocks {
-            if b["type"] == "paragraph"
-                && let Some(t) = b["text"].as_str()
-            {
-                b["text"] = format!("{t} שלום עולם 2024").into();
+    let append = |extra: &str| {
+        let mut doc = plain.clone();
+        if let Some(blocks) = doc["content"].as_array_mut() {
+            for b in blocks {
+                if b["type"] == "paragraph"
+                    && let Some(t) = b["text"].as_str()
+                {
+                    b["text"] = format!("{t} {extra}").into();
+                }
             }
         }
-    }
-    let variants = [("plain", plain), ("hyphenate", hyphenate), ("bidi", bidi)];
+        doc
+    };
+    let bidi = append("שלום עולם 2024");
+    let ltr_extra = append("shlom olam 2024");
+    let variants = [
+        ("plain", plain),
+        ("hyphenate", hyphenate),
+        ("bidi", bidi),
+        ("ltr_extra", ltr_extra),
+    ];
     let w = WORKLOADS[1];
     let mut group = c.benchmark_group("W2-text");
     configure(&mut group, &w);
