@@ -230,6 +230,43 @@ fn text(c: &mut Criterion) {
     group.finish();
 }
 
+/// The cost of tagged PDF on W2 (a 600-block report), in one run: the whole render
+/// (parse, layout with the structure, PDF with the structure tree) tagged, as by
+/// default, and untagged. The sizes of both files are printed once.
+fn tagging(c: &mut Criterion) {
+    let book = FontBook::with_defaults();
+    let path = bench_dir().join("corpus").join("w2.json");
+    let Ok(json) = std::fs::read_to_string(&path) else {
+        eprintln!("W2-tagging: SKIPPED, {} is missing", path.display());
+        return;
+    };
+    if !check_ode("W2-tagging", &json, &book) {
+        return;
+    }
+    let render = |tagged: bool| {
+        let doc = ode_core::model::parse(black_box(&json)).unwrap();
+        let options = PdfOptions {
+            tagged,
+            ..PdfOptions::default()
+        };
+        ode_core::pdf_document(&doc, &book, &LayoutOptions::default(), &options)
+            .unwrap()
+            .output
+            .bytes
+    };
+    eprintln!(
+        "W2-tagging: {} bytes tagged, {} bytes untagged",
+        render(true).len(),
+        render(false).len()
+    );
+    let w = WORKLOADS[1];
+    let mut group = c.benchmark_group("W2-tagging");
+    configure(&mut group, &w);
+    group.bench_function("render_pdf_tagged", |b| b.iter(|| render(true)));
+    group.bench_function("render_pdf_untagged", |b| b.iter(|| render(false)));
+    group.finish();
+}
+
 // ---- genpdf, the peer ----
 
 mod peer {
@@ -510,5 +547,5 @@ fn genpdf(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, ode, text, genpdf);
+criterion_group!(benches, ode, text, tagging, genpdf);
 criterion_main!(benches);
