@@ -330,6 +330,6 @@ mod tests {
             ]
         );
         let area: f32 = rects.iter().map(|r| r.width * r.height).sum();
-        assert_eq!(area, 8.0 * 2.0, "eight dark cells of 1 × 2");
+        assert_eq!(area, 9.0 * 2.0, "nine dark cells of 1 × 2");
     }
 }
