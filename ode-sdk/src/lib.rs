@@ -23,14 +23,15 @@
 //! ```
 
 pub mod data;
+mod pipeline;
 mod resources;
 mod sources;
 
 use std::path::{Path, PathBuf};
 
 pub use ode_core;
-pub use ode_core::export::png::PngOptions;
 pub use ode_core::export::PdfOptions;
+pub use ode_core::export::png::PngOptions;
 pub use ode_core::model::PdfStandard;
 pub use ode_core::{Diagnostic, Diagnostics};
 pub use resources::DirResources;
@@ -222,9 +223,15 @@ impl Renderer {
         let layout = ode_core::layout::LayoutOptions::default();
         match format {
             Format::Pdf => {
-                // Written page by page as layout finishes each one.
-                let w = ode_core::pdf_document(doc, &self.resources, &layout, &self.pdf)
-                    .map_err(RenderError::Invalid)?;
+                // Written page by page as layout finishes each one, on a second
+                // thread when there is a second core.
+                let two_cores = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+                let w = if two_cores {
+                    pipeline::pdf_document(doc, &self.resources, &layout, &self.pdf)
+                } else {
+                    ode_core::pdf_document(doc, &self.resources, &layout, &self.pdf)
+                }
+                .map_err(RenderError::Invalid)?;
                 Ok(Rendered {
                     pages: w.output.page_count,
                     output: Output::Pdf(w.output.bytes),
@@ -249,9 +256,10 @@ impl Renderer {
             Format::Png => {
                 let only = match page {
                     Some(0) => {
-                        return Err(RenderError::Invalid(Diagnostics::from(
-                            Diagnostic::error("", "pages count from 1"),
-                        )));
+                        return Err(RenderError::Invalid(Diagnostics::from(Diagnostic::error(
+                            "",
+                            "pages count from 1",
+                        ))));
                     }
                     Some(p) => Some(p - 1),
                     None => None,
