@@ -38,7 +38,7 @@ cp "$ROOT/examples/assets/logo.svg" "$HERE/logo.svg"
 
 median() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['results'][0]['median'])" "$1"; }
 bench() { # name, command
-    hyperfine --runs "$RUNS" --warmup 2 --export-json "$WORK/$1.json" --style none "$2" >/dev/null
+    hyperfine --runs "$RUNS" --warmup 2 --export-json "$WORK/$1.json" --style none "$2" >/dev/null 2>&1
     median "$WORK/$1.json"
 }
 cd "$ROOT"
@@ -46,11 +46,12 @@ declare -A T
 for n in 100 250 500; do
     T[ode$n]=$(bench "ode$n" "$ODE render examples/letter-template.json --data $WORK/letters-$n.jsonl --merge -q -o $WORK/ode-$n.pdf")
 done
+T[dir]=$(bench dir "rm -rf $WORK/out && $ODE render examples/letter-template.json --data $WORK/letters-500.jsonl --out-dir $WORK/out -q")
 cd "$HERE"
 T[py]=$(bench py "python3 -c 'import typst'")
 T[typst]=$(bench typst "python3 typst_compile.py $WORK/typst.pdf")
 size() { stat -c %s "$1"; }
-pages() { pdfinfo "$1" | awk '/^Pages:/ {print $2}'; }
+pages() { pdfinfo "$1" 2>/dev/null | awk '/^Pages:/ {print $2}'; }
 ms() { python3 -c "print(f'{float(\"$1\")*1000:.1f}')"; }
 typst_net=$(python3 -c "print(max(0.0, ${T[typst]} - ${T[py]}))")
 ratio=$(python3 -c "print(f'{${T[ode500]} / $typst_net:.3f}')")
@@ -60,6 +61,7 @@ table="| workload | ODE | Typst 0.15 (typst-py) | ODE / Typst |
 | pages | $(pages "$WORK/ode-500.pdf") | $(pages "$WORK/typst.pdf") | |
 | bytes | $(size "$WORK/ode-500.pdf") | $(size "$WORK/typst.pdf") | |
 | 100 / 250 / 500 letters: time | $(ms "${T[ode100]}") / $(ms "${T[ode250]}") / $(ms "${T[ode500]}") ms | | |
+| 500 letters, one PDF each (--out-dir, both cores) | $(ms "${T[dir]}") ms | | |
 | time per letter (100 / 250 / 500) | $(python3 -c "print(' / '.join(f'{t/n*1000:.3f}' for t, n in [(${T[ode100]},100),(${T[ode250]},250),(${T[ode500]},500)]))") ms | | |"
 echo "$table"
 if [ "$WRITE" = 1 ]; then
