@@ -31,6 +31,7 @@ use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value as Mj};
 use serde_json::{Map, Value};
 
 use crate::diag::{Diagnostic, Diagnostics, suggest};
+use crate::model::decode::kind;
 use crate::path::JPath;
 
 const CONTROL_KEYS: &[&str] = &["$each", "$if", "$let", "$include", "$eval"];
@@ -458,17 +459,6 @@ fn environment(
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     format::register(&mut env, locale);
     env
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
 }
 
 fn mj_kind(v: &Mj) -> &'static str {
