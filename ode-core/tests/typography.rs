@@ -489,3 +489,25 @@ fn an_explicit_direction_overrides_the_first_strong_character() {
     // an explicit alignment is kept.
     assert!(ls[2][0].x < 40.0);
 }
+
+#[test]
+fn brackets_in_right_to_left_text_are_mirrored() {
+    let res = resources();
+    let json = doc(
+        r#"{"font": "Noto Sans Hebrew", "font_fallback": ["DejaVu Sans"], "size": 12}"#,
+        r#"{"type": "paragraph", "text": "שלום (עולם) טוב"}, {"type": "paragraph", "text": "a (b) c"}"#,
+    );
+    let g = placed(&render(&res, &json));
+    let id = |t: &str, y_first: bool| {
+        let y = if y_first { g[0].y } else { g.last().unwrap().y };
+        g.iter()
+            .find(|p| p.text == t && p.y == y)
+            .unwrap_or_else(|| panic!("no {t:?}"))
+            .clone()
+    };
+    // In the right-to-left line the opening bracket is drawn with the closing one's
+    // glyph, on the right of the word it opens.
+    assert_eq!(id("(", true).id, id(")", false).id);
+    assert_eq!(id(")", true).id, id("(", false).id);
+    assert!(id("(", true).x > id(")", true).x);
+}

@@ -426,7 +426,7 @@ impl Ctx<'_> {
 
     /// The syllable boundaries of piece `pi` where a line may break with a hyphen,
     /// as glyph indices, rising; empty when its span does not hyphenate.
-    fn hyphenation_points(&self, p: &Prepared, piece: &Piece) -> Vec<usize> {
+    fn hyphenation_points(&mut self, p: &Prepared, piece: &Piece) -> Vec<usize> {
         let st = &p.spans[piece.span].style;
         let mut out = Vec::new();
         if !st.hyphenate || !piece.rising || piece.all_ws {
@@ -456,11 +456,8 @@ impl Ctx<'_> {
             }
             let letters = &s[start..start + len];
             if letters.chars().nth(4).is_some() {
-                let mut off = start;
-                let syllables = hypher::hyphenate(letters, lang);
-                let n = syllables.len();
-                for syl in syllables.take(n.saturating_sub(1)) {
-                    off += syl.len();
+                for &b in self.syllable_breaks(letters, lang).iter() {
+                    let off = start + usize::from(b);
                     // Only at a cluster boundary (not inside a ligature).
                     let rel = (piece.range.start + off - piece.text_base) as u32;
                     if let Some(k) = glyphs.iter().position(|g| g.cluster == rel)
@@ -473,6 +470,29 @@ impl Ctx<'_> {
             at = start + len;
         }
         out
+    }
+
+    /// Byte offsets in `word` (letters only) between its syllables, cached.
+    fn syllable_breaks(&mut self, word: &str, lang: hypher::Lang) -> Rc<[u16]> {
+        if let Some(hit) = self.hyphenated.get(&(lang, Box::from(word))) {
+            return hit.clone();
+        }
+        let syllables = hypher::hyphenate(word, lang);
+        let n = syllables.len();
+        let mut off = 0usize;
+        let breaks: Rc<[u16]> = syllables
+            .take(n.saturating_sub(1))
+            .filter_map(|s| {
+                off += s.len();
+                u16::try_from(off).ok()
+            })
+            .collect();
+        if self.hyphenated.len() >= 16_384 {
+            self.hyphenated.clear();
+        }
+        self.hyphenated
+            .insert((lang, Box::from(word)), breaks.clone());
+        breaks
     }
 
     /// Cuts `word` at its last hyphenation point where the head and a hyphen fit in

@@ -135,6 +135,9 @@ pub(crate) struct Ctx<'a> {
     pub title: String,
     fonts: HashMap<(Rc<str>, u16, bool), FontId>,
     fallbacks: HashMap<FallbackKey, Option<FontId>>,
+    /// Syllable boundaries (byte offsets) of words already hyphenated: documents
+    /// repeat words, and hyphenating costs more than looking one up.
+    pub hyphenated: HashMap<(hypher::Lang, Box<str>), Rc<[u16]>>,
     /// `font_fallback` lists already checked for unknown families.
     fallback_lists: BTreeSet<Rc<[Rc<str>]>>,
     warned: BTreeSet<String>,
@@ -165,6 +168,7 @@ impl<'a> Ctx<'a> {
             fonts: HashMap::new(),
             fallbacks: HashMap::new(),
             fallback_lists: BTreeSet::new(),
+            hyphenated: HashMap::new(),
             warned: BTreeSet::new(),
             images: Vec::new(),
             image_index: BTreeMap::new(),
