@@ -162,6 +162,12 @@ pub enum NodeKind {
     },
     /// A link: the text it covers and its clickable areas.
     Link,
+    /// A footnote.
+    Note,
+    /// A table of contents.
+    Toc,
+    /// An entry of a table of contents.
+    TocItem,
 }
 
 /// A place in the document.

@@ -760,6 +760,9 @@ fn tag_tree(tagged: Vec<Tagged>, structure: &Structure, old_pdf: bool) -> krilla
             }
             NodeKind::Figure { alt } => Some(Tag::Figure(alt.clone()).into()),
             NodeKind::Link => Some(Tag::Link.into()),
+            NodeKind::Note => Some(Tag::Note.into()),
+            NodeKind::Toc => Some(Tag::TOC.into()),
+            NodeKind::TocItem => Some(Tag::TOCI.into()),
         };
         built[k] = Some(match tag {
             Some(tag) => vec![KNode::Group(TagGroup::with_children(
@@ -817,6 +820,8 @@ impl Explain<'_> {
                         None => "the image".into(),
                     },
                     NodeKind::Link => "the link".into(),
+                    NodeKind::Note => "the footnote".into(),
+                    NodeKind::Toc | NodeKind::TocItem => "the table of contents".into(),
                 };
                 (node.path.to_string(), what)
             }

@@ -38,6 +38,8 @@ pub(crate) enum FragKind {
     Row(Box<RowFrag>),
     /// A forced page break.
     PageBreak,
+    /// Items placed relative to the page's top left, taking no room in the flow.
+    Absolute(Vec<Item>),
 }
 
 #[derive(Clone, Debug)]
@@ -52,6 +54,8 @@ pub(crate) enum Marker {
         restart: bool,
         title: Option<String>,
     },
+    /// A footnote referenced in the fragment: it goes to the bottom of the same page.
+    Footnote(Rc<super::notes::Note>),
 }
 
 impl Fragment {
@@ -76,7 +80,7 @@ impl Fragment {
         match &mut self.kind {
             FragKind::Items(items) => items.iter_mut().for_each(|i| i.translate(dx, 0.0)),
             FragKind::Row(row) => row.shift_x(dx),
-            FragKind::PageBreak => {}
+            FragKind::PageBreak | FragKind::Absolute(_) => {}
         }
     }
 
@@ -98,6 +102,7 @@ impl Fragment {
             })),
             FragKind::Row(row) => row.emit(x, y, out),
             FragKind::PageBreak => {}
+            FragKind::Absolute(items) => out.extend(items),
         }
     }
 
@@ -113,7 +118,25 @@ impl Fragment {
             }
             FragKind::Row(row) => row.emit(x, y, out),
             FragKind::PageBreak => {}
+            FragKind::Absolute(items) => out.extend(items.iter().cloned()),
         }
+    }
+
+    /// Whether it is placed on the page rather than in the flow.
+    pub fn is_absolute(&self) -> bool {
+        matches!(self.kind, FragKind::Absolute(_))
+    }
+
+    /// The footnotes referenced in the fragment (table cells included).
+    pub fn notes(&self) -> Vec<Rc<super::notes::Note>> {
+        let mut all = Vec::new();
+        self.all_markers(0.0, &mut all);
+        all.into_iter()
+            .filter_map(|(_, m)| match m {
+                Marker::Footnote(n) => Some(n),
+                _ => None,
+            })
+            .collect()
     }
 }
 
@@ -126,7 +149,7 @@ pub(crate) fn stack_height(frags: &[Fragment]) -> f32 {
         .sum()
 }
 
-fn lines_to_fragments(lines: Vec<Line>, style: &BlockStyle) -> Vec<Fragment> {
+pub(crate) fn lines_to_fragments(lines: Vec<Line>, style: &BlockStyle) -> Vec<Fragment> {
     let n = lines.len();
     let (orphans, widows) = (style.orphans.max(1) as usize, style.widows.max(1) as usize);
     lines
@@ -135,6 +158,8 @@ fn lines_to_fragments(lines: Vec<Line>, style: &BlockStyle) -> Vec<Fragment> {
         .map(|(i, line)| {
             let mut f = Fragment::items(line.height, line.items);
             f.baseline = Some(line.baseline);
+            f.markers
+                .extend(line.notes.into_iter().map(|n| (0.0, Marker::Footnote(n))));
             let above = i + 1;
             f.keep_with_next = if above == n {
                 style.keep_with_next
@@ -154,7 +179,7 @@ pub(crate) fn plain_text(text: Option<&str>, content: &[Inline]) -> String {
             Inline::Text(t) => s.push_str(t),
             Inline::Span(sp) => s.push_str(&sp.text),
             Inline::LineBreak(_) => s.push(' '),
-            Inline::Field(_) => {}
+            Inline::Field(_) | Inline::Footnote(_) => {}
         }
     }
     s.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -236,7 +261,9 @@ impl Ctx<'_> {
             let p = path.index(i);
             let start = out.len();
             let after = self.block(block, inherited, width, fields, &p, out);
-            if let Some(first) = out.get_mut(start) {
+            if let Some(first) = out.get_mut(start)
+                && !first.is_absolute()
+            {
                 first.space_before = match prev_after {
                     Some(a) => first.space_before.max(a),
                     None => first.space_before,
@@ -297,6 +324,11 @@ impl Ctx<'_> {
                     self.mark_lines(&mut lines, mark, path);
                 }
                 let mut frags = lines_to_fragments(lines, &style);
+                if h.props.anchor.is_none()
+                    && let Some(first) = frags.first_mut()
+                {
+                    super::toc::mark_heading(self, path, first);
+                }
                 if h.outline != Some(false)
                     && let Some(first) = frags.first_mut()
                 {
@@ -372,12 +404,18 @@ impl Ctx<'_> {
             Block::Qr(q) => {
                 let style = self.style_for(&q.props, inherited, None);
                 let placed = self.qr_block(q, &style, width, path);
-                (self.place_code(placed, style, out), q.props.anchor.as_deref())
+                (
+                    self.place_code(placed, style, out),
+                    q.props.anchor.as_deref(),
+                )
             }
             Block::Barcode(b) => {
                 let style = self.style_for(&b.props, inherited, None);
                 let placed = self.barcode_block(b, &style, width, path);
-                (self.place_code(placed, style, out), b.props.anchor.as_deref())
+                (
+                    self.place_code(placed, style, out),
+                    b.props.anchor.as_deref(),
+                )
             }
             Block::Rule(r) => {
                 let style = self.style_for(&r.props, inherited, None);
@@ -432,6 +470,52 @@ impl Ctx<'_> {
                     &path.key("content"),
                     out,
                 );
+                return 0.0;
+            }
+            Block::Toc(t) => {
+                let style = self.style_for(
+                    &t.props,
+                    inherited,
+                    if t.props.style.is_none() {
+                        Some("toc")
+                    } else {
+                        None
+                    },
+                );
+                self.toc(t, &style, width, fields, path, out);
+                (style, t.props.anchor.as_deref())
+            }
+            Block::Absolute(a) => {
+                // Laid out at its own width, drawn at its place on the page.
+                let style = self.style_for(&a.props, inherited, None);
+                let w = a
+                    .width
+                    .map_or(self.page_right - a.x.0, |l| l.0)
+                    .max(style.text.size * 4.0);
+                let mut frags = Vec::new();
+                self.blocks(
+                    &a.content,
+                    &style,
+                    w,
+                    fields,
+                    &path.key("content"),
+                    &mut frags,
+                );
+                let mut items = Vec::new();
+                let mut y = a.y.0;
+                for (i, f) in frags.iter().enumerate() {
+                    if i > 0 {
+                        y += f.space_before;
+                    }
+                    f.emit(a.x.0, y, &mut items);
+                    y += f.height;
+                }
+                let mut f = Fragment::items(0.0, Vec::new());
+                f.kind = FragKind::Absolute(items);
+                if let Some(name) = &a.props.anchor {
+                    f.markers.push((0.0, Marker::Anchor(name.clone())));
+                }
+                out.push(f);
                 return 0.0;
             }
             Block::Group(g) => {
@@ -764,7 +848,10 @@ fn split_run(t: &TextItem, x0: f32, x1: f32) -> Vec<(TextItem, bool)> {
             mid >= x0 && mid <= x1
         })
         .collect();
-    let ordered = t.glyphs.windows(2).all(|w| w[0].text_end <= w[1].text_start);
+    let ordered = t
+        .glyphs
+        .windows(2)
+        .all(|w| w[0].text_end <= w[1].text_start);
     if !ordered || inside.iter().all(|i| *i == inside[0]) || inside.is_empty() {
         let mid = t.origin.x + t.width() / 2.0;
         let all = inside.first().copied().unwrap_or(mid >= x0 && mid <= x1);
@@ -786,7 +873,11 @@ fn split_run(t: &TextItem, x0: f32, x1: f32) -> Vec<(TextItem, bool)> {
             t.glyphs[k].text_start
         };
         let lo = if start == 0 { 0 } else { lo };
-        let text = t.text.get(lo as usize..hi as usize).unwrap_or_default().to_string();
+        let text = t
+            .text
+            .get(lo as usize..hi as usize)
+            .unwrap_or_default()
+            .to_string();
         let mut piece = TextItem {
             origin: Point::new(pen, t.origin.y),
             text,

@@ -42,6 +42,8 @@ struct SpanInfo {
     field: Option<FieldKind>,
     /// Index of the inline it came from, for diagnostics.
     source: Option<usize>,
+    /// The footnote (index in [`Prepared::notes`]) whose reference this span is.
+    note: Option<usize>,
 }
 
 /// A shaped piece: part of a word in one span and one font.
@@ -96,6 +98,8 @@ pub(crate) struct Prepared {
     base_font: FontId,
     /// Right-to-left paragraph.
     rtl: bool,
+    /// Footnotes referenced: their number and the index of their inline.
+    pub(crate) notes: Vec<(u32, usize)>,
 }
 
 /// One laid-out line; item positions are relative to the line's top left.
@@ -103,6 +107,10 @@ pub(crate) struct Line {
     pub height: f32,
     pub baseline: f32,
     pub items: Vec<Item>,
+    /// Footnotes referenced on the line (indexes in [`Prepared::notes`]).
+    pub note_refs: Vec<usize>,
+    /// Those footnotes, laid out (see `Ctx::attach_notes`).
+    pub notes: Vec<Rc<super::notes::Note>>,
 }
 
 impl Prepared {
@@ -218,8 +226,10 @@ impl Ctx<'_> {
                 style,
                 field,
                 source,
+                note: None,
             });
         };
+        let mut notes: Vec<(u32, usize)> = Vec::new();
         if let Some(t) = text {
             push(&mut out, &mut spans, t, base.clone(), None, None);
         }
@@ -230,10 +240,45 @@ impl Ctx<'_> {
                     let st = Rc::new(apply_inline(&self.sheet, &base, &s.style));
                     push(&mut out, &mut spans, &s.text, st, None, Some(i));
                 }
+                Inline::Field(f) if f.field == FieldKind::PageOf => {
+                    // A cross-reference: the page number from the counting pass, and a
+                    // link to the anchor unless the field links elsewhere.
+                    let anchor = f.anchor.as_deref().unwrap_or_default();
+                    let mut inline = f.style.clone();
+                    if inline.link.is_none() {
+                        inline.link = Some(format!("#{anchor}"));
+                    }
+                    let st = Rc::new(apply_inline(&self.sheet, &base, &inline));
+                    let value = match self.page_refs.get(anchor) {
+                        Some(n) => n.to_string(),
+                        None => match fields {
+                            FieldMode::Placeholder { digits } => "0".repeat(digits),
+                            FieldMode::Exact { .. } => "0".into(),
+                        },
+                    };
+                    push(&mut out, &mut spans, &value, st, None, Some(i));
+                }
+                Inline::Footnote(_) if self.in_note || self.artifact.is_some() => {}
+                Inline::Footnote(_) => {
+                    // Numbered through the document; the count moves on only when the
+                    // paragraph is laid out (`attach_notes`), not when it is measured.
+                    let number = self.notes_next + notes.len() as u32;
+                    let inline = crate::model::InlineStyle {
+                        baseline: Some(Baseline::Super),
+                        ..Default::default()
+                    };
+                    let st = Rc::new(apply_inline(&self.sheet, &base, &inline));
+                    push(&mut out, &mut spans, &number.to_string(), st, None, Some(i));
+                    if let Some(last) = spans.last_mut() {
+                        last.note = Some(notes.len());
+                    }
+                    notes.push((number, i));
+                }
                 Inline::Field(f) => {
                     let st = Rc::new(apply_inline(&self.sheet, &base, &f.style));
                     let value = match (f.field, fields) {
                         (FieldKind::Title, _) => self.title.clone(),
+                        (FieldKind::PageOf, _) => String::new(),
                         (FieldKind::PageNumber, FieldMode::Exact { page, .. }) => page.to_string(),
                         (FieldKind::PageCount, FieldMode::Exact { count, .. }) => count.to_string(),
                         (_, FieldMode::Placeholder { digits }) => "0".repeat(digits),
@@ -402,6 +447,7 @@ impl Ctx<'_> {
             base,
             base_font,
             rtl,
+            notes,
         }
     }
 
@@ -1177,10 +1223,18 @@ impl Ctx<'_> {
         }
         // Lines are kept until their page is drawn: hold no spare capacity.
         items.shrink_to_fit();
+        let mut note_refs: Vec<usize> = slots
+            .iter()
+            .filter_map(|s| p.spans[s.piece.span].note)
+            .collect();
+        note_refs.sort_unstable();
+        note_refs.dedup();
         Line {
             height,
             baseline,
             items,
+            note_refs,
+            notes: Vec::new(),
         }
     }
 
@@ -1195,7 +1249,11 @@ impl Ctx<'_> {
         path: &JPath,
     ) -> Vec<Line> {
         let prepared = self.prepare(text, content, style, fields, path);
-        self.break_lines(&prepared, style, width)
+        let mut lines = self.break_lines(&prepared, style, width);
+        if !prepared.notes.is_empty() {
+            self.attach_notes(&prepared.notes, content, &mut lines, path);
+        }
+        lines
     }
 
     /// Re-shapes a placeholder run with its real value, keeping its start.

@@ -10,9 +10,11 @@
 mod code;
 mod flow;
 mod inline;
+mod notes;
 mod paginate;
 mod style;
 mod table;
+mod toc;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
@@ -155,6 +157,22 @@ pub(crate) struct Ctx<'a> {
     pub parent: Option<NodeId>,
     /// Set while laying out page furniture: what it all is instead of content.
     pub artifact: Option<ArtifactKind>,
+    /// The page number each anchor shows, from the counting pass (empty before it):
+    /// `page_of` fields and tables of contents read it.
+    pub page_refs: Rc<BTreeMap<String, usize>>,
+    /// The headings tables of contents list, in document order.
+    pub toc_entries: Rc<Vec<toc::TocEntry>>,
+    /// Paths of listed headings without an anchor: they get a generated one.
+    pub toc_targets: BTreeSet<String>,
+    /// The number the next footnote gets.
+    pub notes_next: u32,
+    /// Width footnotes are set at (the page body's).
+    pub note_width: f32,
+    /// The right margin's edge, from the page's left edge: where absolute blocks end
+    /// unless they give a width.
+    pub page_right: f32,
+    /// Laying out a footnote (whose footnotes are ignored).
+    pub in_note: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -178,6 +196,13 @@ impl<'a> Ctx<'a> {
             structure: Structure::default(),
             parent: None,
             artifact: None,
+            page_refs: Rc::default(),
+            toc_entries: Rc::default(),
+            toc_targets: BTreeSet::new(),
+            notes_next: 1,
+            note_width: 0.0,
+            page_right: 0.0,
+            in_note: false,
         }
     }
 

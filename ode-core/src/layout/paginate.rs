@@ -29,6 +29,8 @@ struct Geometry {
 pub(super) struct Placed {
     frag: Fragment,
     y: f32,
+    /// How many footnote lines it added to the page's footnote area.
+    notes: usize,
 }
 
 /// What a layout learns about the whole document besides its pages.
@@ -67,15 +69,30 @@ pub(super) fn run(
         height: h - m.top.0 - m.bottom.0,
     };
     ctx.body_height = geo.height;
+    ctx.note_width = geo.width;
+    ctx.page_right = geo.left + geo.width;
+    let (entries, targets) = super::toc::scan(doc);
+    let has_toc = has_toc(&doc.content);
+    ctx.toc_entries = Rc::new(entries);
+    ctx.toc_targets = targets;
     let body_fields = blocks_have_page_fields(&doc.content);
+    let uses_refs = has_page_refs(doc);
 
     // Pages are produced one at a time and handed on, so memory does not grow with the
     // page count. What a page cannot know before the end (the page count, where a
     // linked anchor lands, how many digits a page number in the body needs) comes from
     // a first pass that only counts.
+    //
+    // Cross-references (`page_of`) change the width of the text they are in, so a
+    // counting pass is repeated with the numbers the previous one found until they no
+    // longer change: then the drawing pass, using the same numbers, breaks every line
+    // and page as the last counting pass did. Tables of contents keep their numbers in
+    // a column of fixed width and need only one counting pass.
     let mut digits = 1;
     let mut known: Option<Summary> = None;
-    if needs_first_pass(doc) {
+    let mut settled = true;
+    if needs_first_pass(doc) || has_toc {
+        let mut tries = 0;
         loop {
             let summary = pass(ctx, doc, &geo, options, digits, None, sink)?;
             let need = summary.page_count.to_string().len();
@@ -83,9 +100,27 @@ pub(super) fn run(
                 digits = need;
                 continue;
             }
+            let refs = page_refs(&summary);
+            if uses_refs && refs != *ctx.page_refs {
+                settled = tries < 4;
+                if settled {
+                    tries += 1;
+                    ctx.page_refs = Rc::new(refs);
+                    continue;
+                }
+            }
+            ctx.page_refs = Rc::new(refs);
             known = Some(summary);
             break;
         }
+    }
+    if !settled {
+        ctx.warn(
+            String::new(),
+            "cross-reference page numbers did not settle (a number's width moves its own \
+             anchor); some may be off by one page"
+                .into(),
+        );
     }
     pass(
         ctx,
@@ -115,7 +150,53 @@ fn needs_first_pass(doc: &Document) -> bool {
     let anything = |pred: &dyn Fn(&Inline) -> bool| {
         any_inline(&doc.content, pred) || region_blocks.clone().any(|b| any_inline(b, pred))
     };
-    blocks_have_page_fields(&doc.content) || anything(&page_count) || anything(&internal_link)
+    blocks_have_page_fields(&doc.content)
+        || anything(&page_count)
+        || anything(&internal_link)
+        || has_page_refs(doc)
+}
+
+/// Whether the document has `page_of` fields.
+fn has_page_refs(doc: &Document) -> bool {
+    let page_of = |i: &Inline| matches!(i, Inline::Field(f) if f.field == FieldKind::PageOf);
+    any_inline(&doc.content, &page_of)
+        || [&doc.header, &doc.footer]
+            .iter()
+            .filter_map(|r| r.as_ref())
+            .any(|r| {
+                any_inline(&r.content, &page_of)
+                    || r.first_page
+                        .as_ref()
+                        .is_some_and(|b| any_inline(b, &page_of))
+            })
+}
+
+/// Whether the content has a table of contents (where one may be).
+fn has_toc(blocks: &[Block]) -> bool {
+    blocks.iter().any(|b| match b {
+        Block::Toc(_) => true,
+        Block::Section(s) => has_toc(&s.content),
+        Block::Group(g) => has_toc(&g.content),
+        _ => false,
+    })
+}
+
+/// The page number each anchor shows, counted from the start of its section when the
+/// section restarts page numbers.
+fn page_refs(s: &Summary) -> BTreeMap<String, usize> {
+    s.anchors
+        .iter()
+        .map(|(name, loc)| {
+            let start = s
+                .section_starts
+                .iter()
+                .rev()
+                .find(|&&st| st <= loc.page)
+                .copied()
+                .unwrap_or(0);
+            (name.clone(), loc.page - start + 1)
+        })
+        .collect()
 }
 
 /// One layout of the whole body. Without `emit`, pages are only counted and their
@@ -136,6 +217,7 @@ fn pass(
     // Each pass builds the structure afresh; the last one's is kept.
     ctx.structure = Structure::default();
     ctx.parent = None;
+    ctx.notes_next = 1;
     let mut state = PassState {
         summary: Summary::default(),
         known: emit,
@@ -144,8 +226,8 @@ fn pass(
     };
     let mut pager = Paginator::new(geo.height);
     {
-        let mut on_page = |ctx: &mut Ctx, placed: Vec<Placed>| -> bool {
-            state.page(ctx, doc, geo, placed, sink, options.max_pages)
+        let mut on_page = |ctx: &mut Ctx, placed: Vec<Placed>, notes: Vec<Fragment>| -> bool {
+            state.page(ctx, doc, geo, placed, notes, sink, options.max_pages)
         };
         let mut prev_after: Option<f32> = None;
         let mut feed = Feed {
@@ -198,7 +280,15 @@ fn pass(
     }
     if state.summary.page_count == 0 {
         // An empty document still has a page.
-        state.page(ctx, doc, geo, Vec::new(), sink, options.max_pages);
+        state.page(
+            ctx,
+            doc,
+            geo,
+            Vec::new(),
+            Vec::new(),
+            sink,
+            options.max_pages,
+        );
     }
     Some(state.summary)
 }
@@ -268,7 +358,9 @@ impl Feed<'_> {
             _ => {
                 let mut frags = Vec::new();
                 let after = ctx.block(block, self.default, self.width, self.fields, p, &mut frags);
-                if let Some(first) = frags.first_mut() {
+                if let Some(first) = frags.first_mut()
+                    && !first.is_absolute()
+                {
                     if let Some(a) = *self.prev_after {
                         first.space_before = first.space_before.max(a);
                     }
@@ -298,6 +390,7 @@ impl PassState {
         doc: &Document,
         geo: &Geometry,
         placed: Vec<Placed>,
+        notes: Vec<Fragment>,
         sink: &mut PageSink,
         max_pages: usize,
     ) -> bool {
@@ -326,6 +419,7 @@ impl PassState {
                         title,
                         location: loc,
                     }),
+                    Marker::Footnote(_) => {}
                     Marker::Section { restart, title } => {
                         if restart && self.summary.section_starts.last() != Some(&pi) {
                             self.summary.section_starts.push(pi);
@@ -357,7 +451,7 @@ impl PassState {
             page: pi - start + 1,
             count,
         };
-        let items = draw_page(ctx, doc, geo, number, placed, &mut self.region_cache);
+        let items = draw_page(ctx, doc, geo, number, placed, notes, &mut self.region_cache);
         let anchors = if known.anchors.is_empty() {
             &self.summary.anchors
         } else {
@@ -390,6 +484,7 @@ fn draw_page(
     geo: &Geometry,
     PageNumber { page, count }: PageNumber,
     placed: Vec<Placed>,
+    notes: Vec<Fragment>,
     region_cache: &mut BTreeMap<(bool, bool), Vec<Fragment>>,
 ) -> Vec<Item> {
     let (w, h) = (geo.size.width, geo.size.height);
@@ -495,6 +590,28 @@ fn draw_page(
             items[start..].iter_mut().for_each(|i| i.set_mark(mark));
         }
     }
+    if !notes.is_empty() {
+        // The footnote area: a short rule, then the notes, ending at the body's bottom.
+        let total = super::notes::area_overhead() + stack_height(&notes);
+        let mut y = geo.top + geo.height - total + super::notes::SEPARATOR_GAP;
+        let t = super::notes::SEPARATOR_RULE;
+        let color = ctx.sheet.get("footnote").text.color;
+        items.push(Item::Line(crate::frame::LineItem {
+            from: Point::new(geo.left, y + t / 2.0),
+            to: Point::new(geo.left + (geo.width / 3.0).min(144.0), y + t / 2.0),
+            color,
+            width: t,
+        }));
+        y += t + super::notes::SEPARATOR_GAP;
+        for (i, f) in notes.into_iter().enumerate() {
+            if i > 0 {
+                y += f.space_before;
+            }
+            let h = f.height;
+            f.emit_owned(geo.left, y, &mut items);
+            y += h;
+        }
+    }
     fill_fields(ctx, &mut items[body_start..], page, count);
     items.iter_mut().for_each(Item::snap);
     items
@@ -564,17 +681,36 @@ fn watermark(ctx: &mut Ctx, wm: &crate::model::Watermark, geo: &Geometry, items:
 }
 
 /// Fills pages with fragments as they come, handing on each finished page.
+///
+/// Footnotes travel with the fragment whose line references them: placing it adds the
+/// notes' lines to the page's footnote area (which grows up from the bottom of the
+/// body), and a fragment fits only when its notes fit too. A page holding nothing else
+/// takes the fragment and as much of its notes as fits; the rest continues at the
+/// bottom of the next page.
 struct Paginator {
     avail: f32,
     pending: VecDeque<Fragment>,
     page: Vec<Placed>,
     y: f32,
+    /// Footnote lines on this page, in order.
+    notes: Vec<Fragment>,
+    /// Footnote lines continued on the next page.
+    carry: VecDeque<Fragment>,
     overflow_warned: bool,
     /// The receiver asked to stop.
     stopped: bool,
 }
 
-type OnPage<'a> = dyn FnMut(&mut Ctx, Vec<Placed>) -> bool + 'a;
+type OnPage<'a> = dyn FnMut(&mut Ctx, Vec<Placed>, Vec<Fragment>) -> bool + 'a;
+
+/// The height of a footnote area holding `notes` (nothing when there are none).
+fn notes_area(notes: &[Fragment]) -> f32 {
+    if notes.is_empty() {
+        0.0
+    } else {
+        super::notes::area_overhead() + stack_height(notes)
+    }
+}
 
 impl Paginator {
     fn new(avail: f32) -> Self {
@@ -583,6 +719,8 @@ impl Paginator {
             pending: VecDeque::new(),
             page: Vec::new(),
             y: 0.0,
+            notes: Vec::new(),
+            carry: VecDeque::new(),
             overflow_warned: false,
             stopped: false,
         }
@@ -590,23 +728,91 @@ impl Paginator {
 
     fn end_page(&mut self, ctx: &mut Ctx, on_page: &mut OnPage) {
         let page = std::mem::take(&mut self.page);
+        let notes = std::mem::take(&mut self.notes);
         self.y = 0.0;
-        if !self.stopped && !on_page(ctx, page) {
+        if !self.stopped && !on_page(ctx, page, notes) {
             self.stopped = true;
+        }
+        // Continued notes open the next page's footnote area, taking at most half of it.
+        while let Some(f) = self.carry.pop_front() {
+            let mut with = self.notes.clone();
+            with.push(f.clone());
+            if !self.notes.is_empty() && notes_area(&with) > self.avail / 2.0 {
+                self.carry.push_front(f);
+                break;
+            }
+            self.notes.push(f);
         }
     }
 
     fn finish(&mut self, ctx: &mut Ctx, on_page: &mut OnPage) {
-        if !self.page.is_empty() {
+        if !self.page.is_empty() || !self.notes.is_empty() {
             self.end_page(ctx, on_page);
         }
+        // Notes still continuing get pages of their own.
+        while !self.stopped && !self.notes.is_empty() {
+            self.end_page(ctx, on_page);
+        }
+    }
+
+    /// Places `f` at `y` with the lines of its footnotes that fit below the body's
+    /// content; with `all`, every line, whether it fits or not. The rest continue on
+    /// the next page.
+    fn place(&mut self, f: Fragment, y: f32, all: bool) {
+        let notes = f.notes();
+        let h = f.height;
+        let mut added = 0;
+        for (i, frag) in notes.iter().flat_map(|n| n.frags.iter()).enumerate() {
+            let mut frag = frag.clone();
+            if self.notes.is_empty() {
+                frag.space_before = 0.0;
+            }
+            let mut with = self.notes.clone();
+            with.push(frag.clone());
+            let fits = y + h + notes_area(&with) <= self.avail + EPS;
+            if (all || fits) && self.carry.is_empty() {
+                self.notes.push(frag);
+                added += 1;
+            } else {
+                if self.carry.is_empty() && i > 0 {
+                    frag.space_before = 0.0;
+                }
+                self.carry.push_back(frag);
+            }
+        }
+        self.page.push(Placed {
+            frag: f,
+            y,
+            notes: added,
+        });
+        self.y = y + h;
+    }
+
+    /// The footnote area's height once `f`'s notes join it.
+    fn area_with(&self, f: &Fragment) -> f32 {
+        let added = f.notes();
+        if added.is_empty() {
+            return notes_area(&self.notes);
+        }
+        let mut with = self.notes.clone();
+        for n in &added {
+            for (k, frag) in n.frags.iter().enumerate() {
+                let mut frag = frag.clone();
+                if with.is_empty() && k == 0 {
+                    frag.space_before = 0.0;
+                }
+                with.push(frag);
+            }
+        }
+        notes_area(&with)
     }
 
     fn feed(&mut self, ctx: &mut Ctx, f: Fragment, on_page: &mut OnPage) {
         self.pending.push_back(f);
         let avail = self.avail;
-        // Whether the page holds only repeated header rows.
-        let only_repeats = |page: &[Placed]| page.iter().all(|p| p.frag.repeated);
+        // Whether the page holds only repeated header rows (and absolute blocks).
+        let only_repeats =
+            |page: &[Placed]| page.iter().all(|p| p.frag.repeated || p.frag.is_absolute());
         while let Some(f) = self.pending.pop_front() {
             if self.stopped {
                 self.pending.clear();
@@ -618,7 +824,16 @@ impl Paginator {
                 }
                 continue;
             }
-            if self.page.is_empty()
+            if f.is_absolute() {
+                // Drawn on this page; it takes no room.
+                self.page.push(Placed {
+                    frag: f,
+                    y: self.y,
+                    notes: 0,
+                });
+                continue;
+            }
+            if self.page.iter().all(|p| p.frag.is_absolute())
                 && let Some(header) = &f.repeat_header
             {
                 for hf in header.iter() {
@@ -635,29 +850,39 @@ impl Paginator {
                     self.page.push(Placed {
                         frag: hf,
                         y: self.y,
+                        notes: 0,
                     });
                     self.y += h;
                 }
             }
-            let gap = if self.page.is_empty() {
+            let gap = if self.page.iter().all(|p| p.frag.is_absolute()) {
                 0.0
             } else {
                 f.space_before
             };
-            if self.y + gap + f.height <= avail + EPS {
-                self.y += gap;
-                let h = f.height;
-                self.page.push(Placed { frag: f, y: self.y });
-                self.y += h;
+            if self.y + gap + f.height + self.area_with(&f) <= avail + EPS {
+                let y = self.y + gap;
+                self.place(f, y, true);
                 continue;
             }
             // It does not fit.
             let fresh = only_repeats(&self.page);
+            // Continued notes give way to a fragment that fits a page without them.
+            if fresh && !self.notes.is_empty() && self.page.iter().all(|p| p.notes == 0) {
+                while !self.notes.is_empty()
+                    && self.y + gap + f.height + self.area_with(&f) > avail + EPS
+                {
+                    if let Some(n) = self.notes.pop() {
+                        self.carry.push_front(n);
+                    }
+                }
+            }
+            let area = notes_area(&self.notes);
             if let FragKind::Row(row) = &f.kind {
                 // A row taller than a whole page splits here; a shorter one moves on.
                 let full_page = avail - stack_height_of_header(&f);
                 if f.height > full_page + EPS || fresh {
-                    let room = avail - self.y - gap;
+                    let room = avail - area - self.y - gap;
                     if let Some((head, tail)) = row.split(room) {
                         let mut hf = f.clone();
                         hf.height = room;
@@ -668,11 +893,8 @@ impl Paginator {
                         tf.kind = FragKind::Row(Box::new(tail));
                         tf.space_before = 0.0;
                         tf.markers.clear();
-                        self.y += gap;
-                        self.page.push(Placed {
-                            frag: hf,
-                            y: self.y,
-                        });
+                        let y = self.y + gap;
+                        self.place(hf, y, false);
                         self.pending.push_front(tf);
                         self.end_page(ctx, on_page);
                         continue;
@@ -680,8 +902,8 @@ impl Paginator {
                 }
             }
             if fresh {
-                // Nothing else on the page and it still does not fit: place it anyway.
-                if !self.overflow_warned {
+                // Nothing else on the page: place it with the notes that fit.
+                if self.y + gap + f.height > avail - area + EPS && !self.overflow_warned {
                     ctx.warn(
                         String::new(),
                         format!(
@@ -691,8 +913,8 @@ impl Paginator {
                     );
                     self.overflow_warned = true;
                 }
-                self.y += gap;
-                self.page.push(Placed { frag: f, y: self.y });
+                let y = self.y + gap;
+                self.place(f, y, false);
                 self.end_page(ctx, on_page);
                 continue;
             }
@@ -707,6 +929,8 @@ impl Paginator {
             };
             self.pending.push_front(f);
             for p in self.page.drain(cut..).rev() {
+                let keep = self.notes.len().saturating_sub(p.notes);
+                self.notes.truncate(keep);
                 if !p.frag.repeated {
                     self.pending.push_front(p.frag);
                 }
@@ -722,15 +946,22 @@ fn stack_height_of_header(f: &Fragment) -> f32 {
 
 /// Whether any inline content in `blocks` (headers, lists, groups and cells included)
 /// satisfies `pred`.
+fn inline_any(i: &Inline, pred: &dyn Fn(&Inline) -> bool) -> bool {
+    pred(i)
+        || matches!(i, Inline::Footnote(f) if matches!(&f.footnote,
+            crate::model::FootnoteContent::Content(c) if c.iter().any(|j| inline_any(j, pred))))
+}
+
 fn any_inline(blocks: &[Block], pred: &dyn Fn(&Inline) -> bool) -> bool {
     blocks.iter().any(|b| match b {
-        Block::Heading(h) => h.content.iter().any(pred),
-        Block::Paragraph(p) => p.content.iter().any(pred),
+        Block::Heading(h) => h.content.iter().any(|i| inline_any(i, pred)),
+        Block::Paragraph(p) => p.content.iter().any(|i| inline_any(i, pred)),
         Block::List(l) => l
             .items
             .iter()
             .any(|i| matches!(i, ListItem::Blocks(b) if any_inline(b, pred))),
         Block::Group(g) => any_inline(&g.content, pred),
+        Block::Absolute(a) => any_inline(&a.content, pred),
         Block::Section(s) => any_inline(&s.content, pred),
         Block::Table(t) => t.rows.iter().any(|r| {
             let cells = match r {

@@ -118,6 +118,26 @@ fn builtin(name: &str) -> Option<Style> {
             parent: None,
             props: props(|p| p.space_after = Some(Length(3.0))),
         },
+        "toc" => Style {
+            parent: None,
+            props: props(|p| {
+                p.space_after = Some(Length(2.0));
+                p.align = Some(Align::Left);
+                p.first_line_indent = Some(Length(0.0));
+            }),
+        },
+        "toc_title" => heading(16.0, 0.0, 10.0),
+        "footnote" => Style {
+            parent: None,
+            props: props(|p| {
+                p.size = Some(Length(8.0));
+                p.space_after = Some(Length(2.0));
+                p.align = Some(Align::Left);
+                p.first_line_indent = Some(Length(0.0));
+                p.widows = Some(1);
+                p.orphans = Some(1);
+            }),
+        },
         _ => return None,
     })
 }

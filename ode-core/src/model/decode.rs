@@ -27,6 +27,9 @@ pub(crate) const BUILTIN_STYLES: &[&str] = &[
     "table_header",
     "list",
     "title",
+    "toc",
+    "toc_title",
+    "footnote",
 ];
 
 const STYLE_KEYS: &[&str] = &[
@@ -81,6 +84,8 @@ const BLOCK_TYPES: &[&str] = &[
     "page_break",
     "group",
     "section",
+    "toc",
+    "absolute",
 ];
 
 pub(crate) fn parse(json: &str) -> Result<Document, Diagnostics> {
@@ -132,9 +137,17 @@ struct Dec {
     anchors: BTreeMap<String, String>,
     /// Internal links, with where.
     links: Vec<(String, String)>,
+    /// Anchors named by `page_of` fields, with where.
+    page_refs: Vec<(String, String)>,
+    /// The container being decoded, when blocks there are restricted (a table cell, a
+    /// list item, a header or footer).
+    inside: Option<&'static str>,
+    /// Decoding a footnote's content.
+    in_footnote: bool,
 }
 
-fn kind(v: &Value) -> &'static str {
+/// What kind of JSON value `v` is, for messages ("found a string").
+pub(crate) fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -753,8 +766,10 @@ impl Dec {
 
     fn region(&mut self, v: &Value, p: &JPath) -> Option<PageRegion> {
         let o = self.obj(v, p, "a header or footer", &[&["content", "first_page"]])?;
+        let outer = self.inside.replace("a header or footer");
         let content = self.req(o, p, "content", Dec::blocks);
         let first_page = self.opt(o, p, "first_page", Dec::blocks);
+        self.inside = outer;
         Some(PageRegion {
             content: content?,
             first_page,
@@ -1135,6 +1150,44 @@ impl Dec {
                     props,
                 })
             }
+            "toc" => {
+                let o = self.obj(
+                    v,
+                    p,
+                    "a table of contents",
+                    &[common, STYLE_KEYS, &["title", "levels"]],
+                )?;
+                self.flow_only(p, "a table of contents");
+                let title = self.opt(o, p, "title", Dec::string);
+                let levels = self.opt(o, p, "levels", |d, v, p| d.count(v, p, 1, 6));
+                let props = self.block_props(o, p);
+                Block::Toc(Toc {
+                    title,
+                    levels: levels.map(|l| l as u8),
+                    props,
+                })
+            }
+            "absolute" => {
+                let o = self.obj(
+                    v,
+                    p,
+                    "an absolute block",
+                    &[common, STYLE_KEYS, &["x", "y", "width", "content"]],
+                )?;
+                self.flow_only(p, "an absolute block");
+                let x = self.req(o, p, "x", Dec::length);
+                let y = self.req(o, p, "y", Dec::length);
+                let width = self.opt(o, p, "width", |d, v, p| d.length_in(v, p, 1.0, MAX_LENGTH));
+                let content = self.req(o, p, "content", Dec::blocks);
+                let props = self.block_props(o, p);
+                Block::Absolute(Absolute {
+                    x: x?,
+                    y: y?,
+                    width,
+                    content: content?,
+                    props,
+                })
+            }
             other => {
                 let mut d = Diagnostic::error(
                     p.key("type").to_string(),
@@ -1149,6 +1202,20 @@ impl Dec {
             }
         };
         Some(b)
+    }
+
+    /// Reports a block that only works in the page's flow (top-level content, sections,
+    /// groups, absolute blocks) met inside a table cell, list item, header or footer.
+    fn flow_only(&mut self, p: &JPath, what: &str) {
+        if let Some(inside) = self.inside {
+            self.diags.push(
+                Diagnostic::error(
+                    p.key("type").to_string(),
+                    format!("{what} cannot be inside {inside}"),
+                )
+                .with_hint("move it to the document's content, a section or a group"),
+            );
+        }
     }
 
     fn barcode_error(&mut self, p: &JPath, e: &crate::barcode::BarcodeError) {
@@ -1196,8 +1263,38 @@ impl Dec {
             }
             return Some(Inline::LineBreak(LineBreak { line_break: true }));
         }
+        if m.contains_key("footnote") {
+            let o = self.obj(v, p, "a footnote", &[&["footnote"]])?;
+            if self.in_footnote {
+                self.diags.push(
+                    Diagnostic::error(p.to_string(), "a footnote cannot contain a footnote")
+                        .with_hint("write the second note's text into the first"),
+                );
+            } else if let Some(inside) = self.inside.filter(|i| *i == "a header or footer") {
+                self.error(p, format!("a footnote cannot be in {inside}"));
+            }
+            let outer = std::mem::replace(&mut self.in_footnote, true);
+            let content = self.req(o, p, "footnote", |d, v, p| match v {
+                Value::String(s) => Some(FootnoteContent::Text(s.clone())),
+                Value::Array(_) => d
+                    .list(v, p, "inline content", Dec::inline)
+                    .map(FootnoteContent::Content),
+                other => {
+                    d.error(
+                        p,
+                        format!(
+                            "expected the note's text or inline content (an array), found {}",
+                            kind(other)
+                        ),
+                    );
+                    None
+                }
+            });
+            self.in_footnote = outer;
+            return Some(Inline::Footnote(Footnote { footnote: content? }));
+        }
         if m.contains_key("field") {
-            let o = self.obj(v, p, "a field", &[&["field"], INLINE_KEYS])?;
+            let o = self.obj(v, p, "a field", &[&["field", "anchor"], INLINE_KEYS])?;
             let field = self.req(o, p, "field", |d, v, p| {
                 d.one_of(
                     v,
@@ -1206,12 +1303,29 @@ impl Dec {
                         ("page_number", FieldKind::PageNumber),
                         ("page_count", FieldKind::PageCount),
                         ("title", FieldKind::Title),
+                        ("page_of", FieldKind::PageOf),
                     ],
                 )
             });
+            let anchor = self.opt(o, p, "anchor", Dec::string);
+            match (field, &anchor) {
+                (Some(FieldKind::PageOf), None) => self.diags.push(
+                    Diagnostic::error(p.to_string(), "a page_of field needs an \"anchor\"")
+                        .with_hint("name the block whose page it shows: \"anchor\": \"results\""),
+                ),
+                (Some(FieldKind::PageOf), Some(a)) => self
+                    .page_refs
+                    .push((a.clone(), p.key("anchor").to_string())),
+                (Some(_), Some(_)) => self.error(
+                    &p.key("anchor"),
+                    "\"anchor\" belongs to page_of fields only",
+                ),
+                _ => {}
+            }
             let style = self.inline_style(o, p);
             return Some(Inline::Field(Field {
                 field: field?,
+                anchor,
                 style,
             }));
         }
@@ -1258,7 +1372,12 @@ impl Dec {
     fn list_item(&mut self, v: &Value, p: &JPath) -> Option<ListItem> {
         match v {
             Value::String(s) => Some(ListItem::Text(s.clone())),
-            Value::Array(_) => self.blocks(v, p).map(ListItem::Blocks),
+            Value::Array(_) => {
+                let outer = self.inside.replace("a list item");
+                let blocks = self.blocks(v, p).map(ListItem::Blocks);
+                self.inside = outer;
+                blocks
+            }
             other => {
                 self.error(
                     p,
@@ -1449,7 +1568,9 @@ impl Dec {
                     ],
                 )?;
                 let text = self.opt(o, p, "text", Dec::string);
+                let outer = self.inside.replace("a table cell");
                 let content = self.opt(o, p, "content", Dec::blocks).unwrap_or_default();
+                self.inside = outer;
                 if text.is_some() && !content.is_empty() {
                     self.error(p, "give either \"text\" or \"content\", not both");
                 }
@@ -1523,6 +1644,21 @@ impl Dec {
             if let Some(s) = suggest(anchor, self.anchors.keys().map(String::as_str)) {
                 d = d.with_hint(format!("did you mean \"#{s}\"?"));
             }
+            self.diags.push(d);
+        }
+        let refs = std::mem::take(&mut self.page_refs);
+        for (anchor, at) in &refs {
+            if self.anchors.contains_key(anchor) {
+                continue;
+            }
+            let mut d = Diagnostic::error(
+                at.clone(),
+                format!("page_of refers to unknown anchor \"{anchor}\""),
+            );
+            d = match suggest(anchor, self.anchors.keys().map(String::as_str)) {
+                Some(s) => d.with_hint(format!("did you mean \"{s}\"?")),
+                None => d.with_hint("give the target block an \"anchor\""),
+            };
             self.diags.push(d);
         }
     }

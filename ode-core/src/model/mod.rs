@@ -629,6 +629,43 @@ pub enum Block {
     /// A part of the document that starts on a new page, optionally with its own
     /// page numbers (one letter of a mail merge, one chapter).
     Section(Section),
+    /// A table of contents generated from the document's headings.
+    Toc(Toc),
+    /// Blocks placed at a position on the page, outside the flow of the text.
+    Absolute(Absolute),
+}
+
+/// A table of contents: one entry per heading (levels 1 to `levels`), indented by
+/// level, with dot leaders and the page number, each linking to its heading.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Toc {
+    /// A title above the entries (style `toc_title`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// The deepest heading level listed, 1 to 6 (default 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub levels: Option<u8>,
+    /// Style (default `toc`), anchor and properties of the entries.
+    #[serde(flatten)]
+    pub props: BlockProps,
+}
+
+/// Blocks drawn at a position relative to the page's top left corner, on the page where
+/// the block occurs; they take no room in the flow.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Absolute {
+    /// Distance from the page's left edge.
+    pub x: Length,
+    /// Distance from the page's top edge.
+    pub y: Length,
+    /// Width the blocks are laid out at (default: up to the right margin).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub width: Option<Length>,
+    /// The blocks.
+    pub content: Vec<Block>,
+    /// Style, anchor and properties (inherited by the blocks).
+    #[serde(flatten)]
+    pub props: BlockProps,
 }
 
 /// A heading.
@@ -676,6 +713,38 @@ pub enum Inline {
     Field(Field),
     /// A line break.
     LineBreak(LineBreak),
+    /// A footnote: a number here, the note at the bottom of the page.
+    Footnote(Footnote),
+}
+
+/// A footnote: `{"footnote": "text"}` or `{"footnote": [inline content]}`. The reference
+/// shows the note's number (counted through the document) as a superscript; the note
+/// is set at the bottom of the page where the reference lands.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Footnote {
+    /// The note's text or inline content (which may not hold another footnote).
+    pub footnote: FootnoteContent,
+}
+
+/// What a footnote says.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum FootnoteContent {
+    /// Plain text.
+    Text(String),
+    /// Inline content.
+    Content(Vec<Inline>),
+}
+
+impl FootnoteContent {
+    /// The content as inlines.
+    pub fn inlines(&self) -> Vec<Inline> {
+        match self {
+            FootnoteContent::Text(t) => vec![Inline::Text(t.clone())],
+            FootnoteContent::Content(c) => c.clone(),
+        }
+    }
 }
 
 /// Styled text.
@@ -695,6 +764,9 @@ pub struct TextSpan {
 pub struct Field {
     /// Which value.
     pub field: FieldKind,
+    /// For `page_of`: the anchor whose page number is shown (the field links to it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<String>,
     /// Its style.
     #[serde(flatten)]
     pub style: InlineStyle,
@@ -718,6 +790,8 @@ pub enum FieldKind {
     PageCount,
     /// The document title from the metadata.
     Title,
+    /// The number of the page where an anchor is (a cross-reference: "see page 12").
+    PageOf,
 }
 
 /// Inline style properties.
@@ -1145,6 +1219,8 @@ impl Block {
             Block::Qr(b) => Some(&b.props),
             Block::Barcode(b) => Some(&b.props),
             Block::Group(b) => Some(&b.props),
+            Block::Toc(b) => Some(&b.props),
+            Block::Absolute(b) => Some(&b.props),
             Block::Spacer(_) | Block::PageBreak(_) | Block::Section(_) => None,
         }
     }
