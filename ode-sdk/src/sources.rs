@@ -9,6 +9,18 @@ use ode_core::template::Template;
 impl Renderer {
     /// Expands a template with data and renders the result.
     ///
+    /// ```
+    /// use ode_sdk::ode_core::template::Template;
+    /// let t = Template::parse(
+    ///     r#"{"ode": 1, "content": [{"$each": "names", "do": {"type": "paragraph", "text": "Dear {{ item }},"}}]}"#,
+    /// ).unwrap();
+    /// let data = serde_json::json!({"names": ["Ada", "Grace"]});
+    /// let rendered = ode_sdk::Renderer::new()
+    ///     .render_template(&t, &data, ode_sdk::Format::Pdf)
+    ///     .unwrap();
+    /// assert_eq!(rendered.pages, 1);
+    /// ```
+    ///
     /// # Errors
     /// [`RenderError::Invalid`] with template errors (at template paths, with the data
     /// path involved) or errors of the expanded document.
@@ -33,6 +45,12 @@ impl Renderer {
 
     /// Renders Markdown (with optional YAML front matter). Image paths are read
     /// relative to the asset folder.
+    ///
+    /// ```
+    /// let md = "---\ntitle: Notes\n---\n# Day one\n\nIt *rained*.\n";
+    /// let rendered = ode_sdk::Renderer::new().render_markdown(md, ode_sdk::Format::Svg).unwrap();
+    /// assert_eq!(rendered.pages, 1);
+    /// ```
     ///
     /// # Errors
     /// [`RenderError::Invalid`] with front matter errors (with lines) or problems found
