@@ -511,3 +511,26 @@ fn brackets_in_right_to_left_text_are_mirrored() {
     assert_eq!(id(")", true).id, id("(", false).id);
     assert!(id("(", true).x > id(")", true).x);
 }
+
+#[test]
+fn an_overlong_right_to_left_word_breaks_between_clusters() {
+    let res = resources();
+    let word = "אבגדהוזחטיכלמנסעפצקרשת".repeat(4);
+    let json = format!(
+        r#"{{"ode": 1, "page": {{"size": {{"width": 150, "height": 400}}, "margins": 20}}, "content": [{{"type": "paragraph", "font": "Noto Sans Hebrew", "text": "{word}"}}]}}"#
+    );
+    let g = placed(&render(&res, &json));
+    let ls = lines(&g);
+    assert!(ls.len() >= 2, "the word is cut");
+    for l in &ls {
+        let last = l.last().unwrap();
+        assert!(
+            l[0].x >= 19.99 && last.x + last.advance <= 130.01,
+            "inside the column"
+        );
+    }
+    // The first line holds the word's start, drawn at the right.
+    assert_eq!(ls[0].last().unwrap().text, "א");
+    let text = pdftotext(&res, &json, "hebrew-long");
+    assert_eq!(letters(&text), letters(&word));
+}

@@ -1384,6 +1384,60 @@ fn split_word(words: &mut Vec<Word>, pieces: &mut Vec<Piece>, i: usize, avail: f
         let advance = |k: usize| {
             piece.glyphs[piece.glyph_range.start + k].advance * piece.size + piece.letter_spacing
         };
+        if !piece.rising && piece.level % 2 == 1 {
+            // Right to left: the glyphs are in visual order, so the word's logical
+            // start is at the end; the head is taken from there.
+            let (g0, g1) = (piece.glyph_range.start, piece.glyph_range.end);
+            let adv = |g: usize| advance(g - g0);
+            let mut m = g1;
+            let mut head_w = 0.0;
+            while m > g0 && (w + head_w + adv(m - 1) <= avail || (w == 0.0 && m == g1)) {
+                head_w += adv(m - 1);
+                m -= 1;
+            }
+            if m == g0 {
+                w += head_w;
+                continue;
+            }
+            // At a cluster boundary.
+            while m < g1 && piece.glyphs[m - 1].cluster == piece.glyphs[m].cluster {
+                head_w -= adv(m);
+                m += 1;
+            }
+            if m == g1 {
+                if pi == word.pieces.start {
+                    break;
+                }
+                let head = Word {
+                    pieces: word.pieces.start..pi,
+                    width: before,
+                    trailing_ws: 0.0,
+                    mandatory: false,
+                    hyphen: 0.0,
+                };
+                let tail = Word {
+                    pieces: pi..word.pieces.end,
+                    width: word.width - before,
+                    ..word.clone()
+                };
+                words[i] = head;
+                words.insert(i + 1, tail);
+                return;
+            }
+            let cut = piece.text_base + piece.glyphs[m - 1].cluster as usize;
+            let mut head = piece.clone();
+            head.glyph_range = m..g1;
+            head.range = piece.range.start..cut;
+            head.width = head_w;
+            head.trailing_ws = 0.0;
+            head.all_ws = false;
+            let mut tail = piece.clone();
+            tail.glyph_range = g0..m;
+            tail.range = cut..piece.range.end;
+            tail.width = piece.width - head_w;
+            apply_split(words, pieces, i, pi, (head, tail), before + head_w);
+            return;
+        }
         for k in 0..piece.glyph_range.len() {
             let adv = advance(k);
             if w + adv > avail && (w > 0.0 || k > 0) {
@@ -1391,8 +1445,8 @@ fn split_word(words: &mut Vec<Word>, pieces: &mut Vec<Piece>, i: usize, avail: f
                 // at a cluster boundary.
                 let mut k = k;
                 let g0 = piece.glyph_range.start;
-                // Only a left-to-right piece (clusters rising) is cut inside; a
-                // right-to-left one moves to the next line whole, or overflows.
+                // A piece whose clusters do not rise (and that is not right to left,
+                // handled above) is not cut inside.
                 if !piece.rising {
                     k = 0;
                 }
@@ -1432,32 +1486,41 @@ fn split_word(words: &mut Vec<Word>, pieces: &mut Vec<Piece>, i: usize, avail: f
                 tail.glyph_range = g0 + k..piece.glyph_range.end;
                 tail.range = cut..piece.range.end;
                 tail.width = piece.width - head_w;
-                pieces[pi] = head;
-                pieces.push(tail);
-                // The tail piece is appended; give the tail word its own piece list.
-                let tail_idx = pieces.len() - 1;
-                let mut tail_pieces: Vec<Piece> = vec![pieces[tail_idx].clone()];
-                tail_pieces.extend(pieces[pi + 1..word.pieces.end].iter().cloned());
-                pieces.truncate(tail_idx);
-                let start = pieces.len();
-                pieces.extend(tail_pieces);
-                let head_word = Word {
-                    pieces: word.pieces.start..pi + 1,
-                    width: before + head_w,
-                    trailing_ws: 0.0,
-                    mandatory: false,
-                    hyphen: 0.0,
-                };
-                let tail_word = Word {
-                    pieces: start..pieces.len(),
-                    width: word.width - before - head_w,
-                    ..word.clone()
-                };
-                words[i] = head_word;
-                words.insert(i + 1, tail_word);
+                apply_split(words, pieces, i, pi, (head, tail), before + head_w);
                 return;
             }
             w += adv;
         }
     }
+}
+
+/// Replaces word `i` by a head ending with the head of piece `pi` (`width` wide) and
+/// a tail starting with the tail of that piece; the tail gets its own pieces.
+fn apply_split(
+    words: &mut Vec<Word>,
+    pieces: &mut Vec<Piece>,
+    i: usize,
+    pi: usize,
+    (head, tail): (Piece, Piece),
+    width: f32,
+) {
+    let word = words[i].clone();
+    pieces[pi] = head;
+    let start = pieces.len();
+    pieces.push(tail);
+    pieces.extend_from_within(pi + 1..word.pieces.end);
+    let head_word = Word {
+        pieces: word.pieces.start..pi + 1,
+        width,
+        trailing_ws: 0.0,
+        mandatory: false,
+        hyphen: 0.0,
+    };
+    let tail_word = Word {
+        pieces: start..pieces.len(),
+        width: word.width - width,
+        ..word
+    };
+    words[i] = head_word;
+    words.insert(i + 1, tail_word);
 }
