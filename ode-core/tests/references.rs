@@ -539,3 +539,108 @@ fn an_absolute_block_is_drawn_where_it_says_and_takes_no_room() {
         "{d}"
     );
 }
+
+#[test]
+fn the_handbook_example_has_true_contents_notes_and_cross_references() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/handbook.json");
+    let json = std::fs::read_to_string(path).unwrap();
+    let Warned {
+        output: out,
+        warnings,
+    } = compile(&json);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert!(out.pages.len() >= 6, "{} pages", out.pages.len());
+    // Contents: each listed heading's number is the page it is on.
+    let titles: Vec<String> = out
+        .outline
+        .iter()
+        .filter(|e| e.level <= 2)
+        .map(|e| e.title.clone())
+        .collect();
+    let toc_pages = 0..out.outline[0].location.page;
+    let entries = toc_entries(&out, toc_pages, &titles);
+    assert_eq!(entries.len(), titles.len());
+    for ((title, shown), e) in entries
+        .iter()
+        .zip(out.outline.iter().filter(|e| e.level <= 2))
+    {
+        assert_eq!(title, &e.title);
+        assert_eq!(*shown, e.location.page + 1, "{title}");
+    }
+    // Footnotes: every page's references have their notes, numbered in order.
+    let mut all = Vec::new();
+    for p in 0..out.pages.len() {
+        let (refs, labels) = notes_on(&out, p);
+        let refs_set: Vec<&String> = refs.iter().collect();
+        // A note continued from the previous page has no label here.
+        assert!(
+            labels.iter().all(|l| refs_set.contains(&l)),
+            "page {}",
+            p + 1
+        );
+        assert_eq!(refs.len(), labels.len(), "page {}", p + 1);
+        all.extend(refs);
+    }
+    let n = all.len();
+    assert!(n >= 10, "{n} notes");
+    assert_eq!(all, (1..=n).map(|i| i.to_string()).collect::<Vec<_>>());
+    // Cross-references on the title page name the pages of their anchors.
+    let first: String = texts(&out, 0).iter().map(|t| t.text.as_str()).collect();
+    let production = out.anchors["production"].page + 1;
+    let glossary = out.anchors["glossary"].page + 1;
+    assert!(
+        first.contains(&format!(
+            "starts on page {production}; the glossary is on page {glossary}."
+        )),
+        "{first}"
+    );
+}
+
+#[test]
+fn contents_and_notes_are_tagged_as_toc_and_note_and_pass_pdf_ua() {
+    use ode_core::export::PdfOptions;
+    use ode_core::layout::LayoutOptions;
+    use ode_core::model::PdfStandard;
+    let json = r#"{"ode": 1, "metadata": {"title": "Tags", "language": "en"},
+      "content": [
+        {"type": "toc", "title": "Contents"},
+        {"type": "heading", "level": 1, "text": "Alpha chapter"},
+        {"type": "paragraph", "content": ["Bravo text", {"footnote": "Charlie note."}, " after."]},
+        {"type": "heading", "level": 2, "text": "Delta section"}
+      ]}"#;
+    let doc = ode_core::model::parse(json).unwrap();
+    let res = ode_core::MemoryResources::new(fonts().clone());
+    let options = PdfOptions {
+        standards: vec![PdfStandard::Ua1],
+        ..PdfOptions::default()
+    };
+    let pdf = ode_core::pdf_document(&doc, &res, &LayoutOptions::default(), &options)
+        .unwrap_or_else(|d| panic!("PDF/UA-1 fails: {d}"))
+        .output
+        .bytes;
+    let dir = std::env::temp_dir().join(format!("ode-references-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("tags.pdf");
+    std::fs::write(&path, &pdf).unwrap();
+    let out = std::process::Command::new("pdfinfo")
+        .arg("-struct-text")
+        .arg(&path)
+        .output()
+        .expect("pdfinfo is needed (scripts/test.sh installs poppler-utils)");
+    let tree = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = tree.lines().map(str::trim).collect();
+    let at = |p: &str| {
+        lines
+            .iter()
+            .position(|l| l.starts_with(p))
+            .unwrap_or_else(|| panic!("no {p} in\n{tree}"))
+    };
+    assert!(at("TOC") < at("TOCI"));
+    assert!(tree.contains("Alpha chapter") && tree.contains("Delta section"));
+    assert!(at("TOCI") < at("H1"));
+    let note = at("Note");
+    assert!(
+        lines[note..].iter().any(|l| l.contains("Charlie note.")),
+        "{tree}"
+    );
+}

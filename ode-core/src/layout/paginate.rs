@@ -867,6 +867,31 @@ impl Paginator {
             }
             // It does not fit.
             let fresh = only_repeats(&self.page);
+            // A long note (over a quarter of the page) starts under its line when the
+            // line and two of the note's lines fit, and continues on the next page.
+            let new_notes = f.notes();
+            let note_lines: Vec<&Fragment> =
+                new_notes.iter().flat_map(|n| n.frags.iter()).collect();
+            if !fresh
+                && self.carry.is_empty()
+                && !matches!(f.kind, FragKind::Row(_))
+                && note_lines.len() > 2
+                && stack_height(
+                    &new_notes
+                        .iter()
+                        .flat_map(|n| n.frags.iter().cloned())
+                        .collect::<Vec<_>>(),
+                ) > avail / 4.0
+            {
+                let mut with = self.notes.clone();
+                with.extend(note_lines.iter().take(2).map(|l| (*l).clone()));
+                if self.y + gap + f.height + notes_area(&with) <= avail + EPS {
+                    let y = self.y + gap;
+                    self.place(f, y, false);
+                    self.end_page(ctx, on_page);
+                    continue;
+                }
+            }
             // Continued notes give way to a fragment that fits a page without them.
             if fresh && !self.notes.is_empty() && self.page.iter().all(|p| p.notes == 0) {
                 while !self.notes.is_empty()
