@@ -644,3 +644,98 @@ fn contents_and_notes_are_tagged_as_toc_and_note_and_pass_pdf_ua() {
         "{tree}"
     );
 }
+
+#[test]
+fn columns_flow_down_then_across_then_on_and_balance_at_the_end() {
+    let paras: Vec<String> = (0..14)
+        .map(|i| {
+            format!(
+                r#"{{"type": "paragraph", "text": "P{i}start {} P{i}end"}}"#,
+                words(40, i)
+            )
+        })
+        .collect();
+    let json = doc(&format!(
+        r#"{{"type": "paragraph", "text": "Intro above the columns."}},
+           {{"type": "columns", "count": 2, "gap": "8mm", "content": [{}]}},
+           {{"type": "paragraph", "text": "After the columns."}}"#,
+        paras.join(",")
+    ));
+    let out = compile(&json).output;
+    assert!(out.pages.len() >= 2, "{} pages", out.pages.len());
+    let mm = 72.0 / 25.4;
+    let width = 148.0 * mm - 72.0;
+    let col_w = (width - 8.0 * mm) / 2.0;
+    let right_x = 36.0 + col_w + 8.0 * mm;
+    // Every paragraph is there once, in reading order: column 1, column 2, next page.
+    let mut seen = Vec::new();
+    for p in 0..out.pages.len() {
+        for t in texts(&out, p) {
+            for w in t.text.split_whitespace() {
+                if w.starts_with('P') && (w.ends_with("start") || w.ends_with("end")) {
+                    seen.push(w.to_string());
+                }
+            }
+        }
+    }
+    let expected: Vec<String> = (0..14)
+        .flat_map(|i| [format!("P{i}start"), format!("P{i}end")])
+        .collect();
+    assert_eq!(seen, expected);
+    // Page 1: the columns start under the intro; both columns are used.
+    let first = texts(&out, 0);
+    let intro_y = first
+        .iter()
+        .find(|t| t.text.starts_with("Intro"))
+        .unwrap()
+        .origin
+        .y;
+    assert!(
+        first
+            .iter()
+            .filter(|t| !t.text.starts_with("Intro"))
+            .all(|t| t.origin.y > intro_y)
+    );
+    assert!(first.iter().any(|t| (t.origin.x - right_x).abs() < 0.1));
+    let xs = |p: usize| -> Vec<f32> { texts(&out, p).iter().map(|t| t.origin.x).collect() };
+    assert!(
+        xs(0)
+            .iter()
+            .all(|x| *x < 36.0 + col_w || *x >= right_x - 0.1)
+    );
+    // The last page: the columns end at about the same height, and the next
+    // paragraph comes below both.
+    let last = out.pages.len() - 1;
+    let runs = texts(&out, last);
+    let after = runs
+        .iter()
+        .find(|t| t.text == "After the columns.")
+        .unwrap();
+    let bottom = |left: bool| {
+        runs.iter()
+            .filter(|t| t.text != "After the columns." && ((t.origin.x < right_x - 0.1) == left))
+            .map(|t| t.origin.y)
+            .fold(0.0, f32::max)
+    };
+    let (l, r) = (bottom(true), bottom(false));
+    assert!(r > 0.0, "the right column is used on the last page");
+    assert!(
+        (l - r).abs() <= 12.5 + 6.0 + 0.1,
+        "balanced: left ends at {l}, right at {r}"
+    );
+    assert!(after.origin.y > l.max(r));
+}
+
+#[test]
+fn a_column_count_out_of_range_is_an_error() {
+    let d = errors(&doc(r#"{"type": "columns", "count": 5, "content": []}"#));
+    assert!(d.to_string().contains("/content/0/count"), "{d}");
+    let d = errors(&doc(
+        r#"{"type": "columns", "count": 2, "content": [{"type": "toc"}]}"#,
+    ));
+    assert!(
+        d.to_string()
+            .contains("/content/0/content/0/type: a table of contents cannot be inside columns"),
+        "{d}"
+    );
+}

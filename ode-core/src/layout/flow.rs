@@ -485,6 +485,14 @@ impl Ctx<'_> {
                 self.toc(t, &style, width, fields, path, out);
                 (style, t.props.anchor.as_deref())
             }
+            Block::Columns(c) => {
+                let style = self.style_for(&c.props, inherited, None);
+                let (frags, col_w, gap) = self.column_content(c, &style, width, fields, path);
+                let count = usize::from(c.count.clamp(2, 4));
+                let page = self.body_height;
+                out.extend(super::columns::chunks(frags, count, col_w, gap, page, page));
+                (style, c.props.anchor.as_deref())
+            }
             Block::Absolute(a) => {
                 // Laid out at its own width, drawn at its place on the page.
                 let style = self.style_for(&a.props, inherited, None);

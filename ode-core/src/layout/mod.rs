@@ -8,6 +8,7 @@
 //! footers, backgrounds and watermarks with the page count known.
 
 mod code;
+mod columns;
 mod flow;
 mod inline;
 mod notes;

@@ -355,6 +355,28 @@ impl Feed<'_> {
                 }
                 *self.prev_after = Some(style.space_after);
             }
+            // Columns start in the room left on the page.
+            Block::Columns(c) => {
+                let style = ctx.style_for(&c.props, self.default, None);
+                let (frags, col_w, gap) = ctx.column_content(c, &style, self.width, self.fields, p);
+                let space = style.space_before.max(self.prev_after.unwrap_or(0.0));
+                let room = pager.room(space);
+                let count = usize::from(c.count.clamp(2, 4));
+                let chunks = super::columns::chunks(frags, count, col_w, gap, room, pager.avail);
+                for (i, mut f) in chunks.into_iter().enumerate() {
+                    if i == 0 {
+                        f.space_before = space;
+                        if let Some(a) = &c.props.anchor {
+                            f.markers.insert(0, (0.0, Marker::Anchor(a.clone())));
+                        }
+                    }
+                    self.one(ctx, f, pager, on_page);
+                    if pager.stopped {
+                        break;
+                    }
+                }
+                *self.prev_after = Some(style.space_after);
+            }
             _ => {
                 let mut frags = Vec::new();
                 let after = ctx.block(block, self.default, self.width, self.fields, p, &mut frags);
@@ -786,6 +808,20 @@ impl Paginator {
             notes: added,
         });
         self.y = y + h;
+    }
+
+    /// The height left on the page for a piece with `space` above it (a whole page
+    /// when the page is empty).
+    fn room(&self, space: f32) -> f32 {
+        if self
+            .page
+            .iter()
+            .all(|p| p.frag.is_absolute() || p.frag.repeated)
+            && self.y == 0.0
+        {
+            return self.avail - notes_area(&self.notes);
+        }
+        (self.avail - self.y - space - notes_area(&self.notes)).max(0.0)
     }
 
     /// The footnote area's height once `f`'s notes join it.

@@ -86,6 +86,7 @@ const BLOCK_TYPES: &[&str] = &[
     "section",
     "toc",
     "absolute",
+    "columns",
 ];
 
 pub(crate) fn parse(json: &str) -> Result<Document, Diagnostics> {
@@ -1184,6 +1185,27 @@ impl Dec {
                     x: x?,
                     y: y?,
                     width,
+                    content: content?,
+                    props,
+                })
+            }
+            "columns" => {
+                let o = self.obj(
+                    v,
+                    p,
+                    "a columns block",
+                    &[common, STYLE_KEYS, &["count", "gap", "content"]],
+                )?;
+                self.flow_only(p, "a columns block");
+                let count = self.req(o, p, "count", |d, v, p| d.count(v, p, 2, 4));
+                let gap = self.opt(o, p, "gap", |d, v, p| d.length_in(v, p, 0.0, MAX_LENGTH));
+                let outer = self.inside.replace("columns");
+                let content = self.req(o, p, "content", Dec::blocks);
+                self.inside = outer;
+                let props = self.block_props(o, p);
+                Block::Columns(Columns {
+                    count: count? as u8,
+                    gap,
                     content: content?,
                     props,
                 })

@@ -633,6 +633,24 @@ pub enum Block {
     Toc(Toc),
     /// Blocks placed at a position on the page, outside the flow of the text.
     Absolute(Absolute),
+    /// Blocks set in 2 to 4 columns, balanced at the end.
+    Columns(Columns),
+}
+
+/// Blocks flowing down the first column, then the next, then on the next page; the
+/// columns of the last page are balanced.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Columns {
+    /// How many columns, 2 to 4.
+    pub count: u8,
+    /// Space between columns (default 12pt).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gap: Option<Length>,
+    /// The blocks.
+    pub content: Vec<Block>,
+    /// Style, anchor and properties (inherited by the blocks).
+    #[serde(flatten)]
+    pub props: BlockProps,
 }
 
 /// A table of contents: one entry per heading (levels 1 to `levels`), indented by
@@ -1221,6 +1239,7 @@ impl Block {
             Block::Group(b) => Some(&b.props),
             Block::Toc(b) => Some(&b.props),
             Block::Absolute(b) => Some(&b.props),
+            Block::Columns(b) => Some(&b.props),
             Block::Spacer(_) | Block::PageBreak(_) | Block::Section(_) => None,
         }
     }

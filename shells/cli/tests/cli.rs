@@ -174,6 +174,73 @@ fn the_showcase_example_renders_every_feature_without_errors() {
 }
 
 #[test]
+fn the_handbook_example_has_true_contents_footnotes_and_cross_references() {
+    let out = tmp("handbook.pdf");
+    let o = render(&repo().join("examples/handbook.json"), &out);
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+    let (text, pages) = check_pdf(&out);
+    assert!((8..=16).contains(&pages), "{pages} pages");
+    let page_texts: Vec<String> = (1..=pages)
+        .map(|i| {
+            let n = i.to_string();
+            stdout(&tool(
+                "pdftotext",
+                &["-layout", "-f", &n, "-l", &n, out.to_str().unwrap(), "-"],
+            ))
+        })
+        .collect();
+    // Each contents line "title . . . n" names the page where the heading stands.
+    let contents = &page_texts[0];
+    let mut checked = 0;
+    for line in contents.lines().filter(|l| l.contains(". . .")) {
+        let title = line.split(" .").next().unwrap().trim();
+        let shown: usize = line.split_whitespace().last().unwrap().parse().unwrap();
+        let at = page_texts
+            .iter()
+            .enumerate()
+            .skip(1)
+            .find(|(_, t)| t.lines().any(|l| l.trim() == title))
+            .map(|(i, _)| i + 1)
+            .unwrap_or_else(|| panic!("heading {title:?} not found"));
+        assert_eq!(shown, at, "{title}");
+        checked += 1;
+    }
+    assert!(checked >= 15, "{checked} contents lines");
+    // The cross-references on the first page agree with the contents.
+    let production = contents
+        .lines()
+        .find(|l| l.trim_start().starts_with("4. Production"))
+        .and_then(|l| l.split_whitespace().last())
+        .unwrap();
+    let intro: String = contents.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        intro.contains(&format!("production starts on page {production};")),
+        "{intro}"
+    );
+    // Footnotes: each page's notes are the numbers referenced on it, under the text.
+    in_order(
+        &text,
+        &[
+            "clients.1",
+            "1 The first edition was written in 2019",
+            &format!("Page 2 of {pages}"),
+        ],
+    );
+    // The long note starts on one page and ends on the next.
+    let count = |t: &String| t.matches("deliberately").count();
+    let first = page_texts.iter().position(|t| count(t) > 0).unwrap();
+    assert!(count(&page_texts[first + 1]) > 0, "the note continues");
+    assert_eq!(
+        count(&page_texts[first]) + count(&page_texts[first + 1]),
+        14
+    );
+    assert!(
+        text.contains("NORTHWIND STUDIO"),
+        "the absolute block is drawn"
+    );
+}
+
+#[test]
 fn rendering_twice_gives_identical_bytes() {
     let (a, b) = (tmp("det-a.pdf"), tmp("det-b.pdf"));
     render(&repo().join("examples/report.json"), &a);
@@ -362,7 +429,7 @@ fn the_schema_command_prints_the_json_schema() {
 
 #[test]
 fn every_example_validates_cleanly() {
-    for name in ["invoice", "report", "showcase"] {
+    for name in ["invoice", "report", "showcase", "handbook"] {
         let o = ode()
             .arg("validate")
             .arg(repo().join(format!("examples/{name}.json")))
