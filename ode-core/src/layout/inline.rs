@@ -520,7 +520,7 @@ impl Ctx<'_> {
 
     /// Byte offsets in `word` (letters only) between its syllables, cached.
     fn syllable_breaks(&mut self, word: &str, lang: hypher::Lang) -> Rc<[u16]> {
-        if let Some(hit) = self.hyphenated.get(&(lang, Box::from(word))) {
+        if let Some(hit) = self.hyphenated.get(&lang).and_then(|m| m.get(word)) {
             return hit.clone();
         }
         let syllables = hypher::hyphenate(word, lang);
@@ -533,11 +533,11 @@ impl Ctx<'_> {
                 u16::try_from(off).ok()
             })
             .collect();
-        if self.hyphenated.len() >= 16_384 {
-            self.hyphenated.clear();
+        let cache = self.hyphenated.entry(lang).or_default();
+        if cache.len() >= 16_384 {
+            cache.clear();
         }
-        self.hyphenated
-            .insert((lang, Box::from(word)), breaks.clone());
+        cache.insert(Box::from(word), breaks.clone());
         breaks
     }
 
@@ -713,6 +713,8 @@ impl Ctx<'_> {
     ) -> Option<Breaks> {
         // Syllables as words.
         let mut words: Vec<Word> = Vec::with_capacity(p.words.len() * 2);
+        // Hyphen widths by font, size and letter spacing.
+        let mut hyphens: Vec<(FontId, f32, f32, f32)> = Vec::new();
         for word in &p.words {
             // The points of the whole word, as (original piece, glyph).
             let mut cuts: Vec<(usize, usize)> = Vec::new();
@@ -735,7 +737,23 @@ impl Ctx<'_> {
                         .iter()
                         .map(|g| g.advance * pieces[pi].size + pieces[pi].letter_spacing)
                         .sum::<f32>();
-                let hyphen = self.hyphen_width(&pieces[pi]);
+                let hyphen = match hyphens.iter().find(|h| {
+                    h.0 == pieces[pi].font
+                        && h.1 == pieces[pi].size
+                        && h.2 == pieces[pi].letter_spacing
+                }) {
+                    Some(h) => h.3,
+                    None => {
+                        let w = self.hyphen_width(&pieces[pi]);
+                        hyphens.push((
+                            pieces[pi].font,
+                            pieces[pi].size,
+                            pieces[pi].letter_spacing,
+                            w,
+                        ));
+                        w
+                    }
+                };
                 let (head, tail) = cut_piece(&pieces[pi], k);
                 pieces[pi] = head;
                 let start = pieces.len();

@@ -140,7 +140,7 @@ pub(crate) struct Ctx<'a> {
     fallbacks: HashMap<FallbackKey, Option<FontId>>,
     /// Syllable boundaries (byte offsets) of words already hyphenated: documents
     /// repeat words, and hyphenating costs more than looking one up.
-    pub hyphenated: HashMap<(hypher::Lang, Box<str>), Rc<[u16]>>,
+    pub hyphenated: HashMap<hypher::Lang, HashMap<Box<str>, Rc<[u16]>>>,
     /// `font_fallback` lists already checked for unknown families.
     fallback_lists: BTreeSet<Rc<[Rc<str>]>>,
     warned: BTreeSet<String>,
