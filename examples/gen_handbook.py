@@ -75,6 +75,17 @@ for ci, (title, anchor, sections) in enumerate(chapters):
                 [{"type": "paragraph", "content": ["Use the reader's words", {"footnote": "Not the ones in the internal tracker."}]}],
                 "One idea per paragraph",
                 "Numbers as digits"]})
+        if stitle == "Glossary":
+            terms = [("Anchor", "A name that links and cross-references point at."),
+                     ("Brief", "A one-page description of a project."),
+                     ("Footnote", "A note at the bottom of the page of its reference."),
+                     ("Leader", "The dots between an entry of the contents and its page number."),
+                     ("Milestone", "A date on which something is delivered."),
+                     ("Orphan", "A paragraph's first line alone at the bottom of a page."),
+                     ("Proof", "A draft printed or exported for checking."),
+                     ("Widow", "A paragraph's last line alone at the top of a page.")]
+            content.append({"type": "columns", "count": 2, "gap": "6mm", "align": "left", "content": [
+                {"type": "paragraph", "content": [{"text": t + ". ", "bold": True}, d]} for t, d in terms]})
         if (ci, si) == (2, 1):
             content.append({"type": "paragraph", "content": ["The conventions for citations are summarised in the glossary (page ",
                 {"field": "page_of", "anchor": "glossary"}, ").", {"footnote": long_note}]})

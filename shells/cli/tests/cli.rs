@@ -222,7 +222,7 @@ fn the_handbook_example_has_true_contents_footnotes_and_cross_references() {
         &text,
         &[
             "clients.1",
-            "1 The first edition was written in 2019",
+            "The first edition was written in 2019",
             &format!("Page 2 of {pages}"),
         ],
     );
