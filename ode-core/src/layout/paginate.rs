@@ -227,7 +227,7 @@ fn pass(
     let mut pager = Paginator::new(geo.height);
     {
         let mut on_page = |ctx: &mut Ctx, placed: Vec<Placed>, notes: Vec<Fragment>| -> bool {
-            state.page(ctx, doc, geo, placed, notes, sink, options.max_pages)
+            state.page(ctx, doc, geo, (placed, notes), sink, options.max_pages)
         };
         let mut prev_after: Option<f32> = None;
         let mut feed = Feed {
@@ -280,15 +280,7 @@ fn pass(
     }
     if state.summary.page_count == 0 {
         // An empty document still has a page.
-        state.page(
-            ctx,
-            doc,
-            geo,
-            Vec::new(),
-            Vec::new(),
-            sink,
-            options.max_pages,
-        );
+        state.page(ctx, doc, geo, Default::default(), sink, options.max_pages);
     }
     Some(state.summary)
 }
@@ -411,8 +403,7 @@ impl PassState {
         ctx: &mut Ctx,
         doc: &Document,
         geo: &Geometry,
-        placed: Vec<Placed>,
-        notes: Vec<Fragment>,
+        (placed, notes): (Vec<Placed>, Vec<Fragment>),
         sink: &mut PageSink,
         max_pages: usize,
     ) -> bool {
