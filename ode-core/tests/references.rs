@@ -739,3 +739,30 @@ fn a_column_count_out_of_range_is_an_error() {
         "{d}"
     );
 }
+
+#[test]
+fn headings_in_columns_are_listed_and_notes_in_columns_and_absolute_blocks_are_set() {
+    let json = doc(r#"{"type": "toc"},
+           {"type": "absolute", "x": 200, "y": 10, "content": [
+             {"type": "paragraph", "content": ["Stamp", {"footnote": "Absolute note."}]}]},
+           {"type": "columns", "count": 3, "content": [
+             {"type": "heading", "level": 2, "text": "Inside columns"},
+             {"type": "paragraph", "content": ["Column text", {"footnote": "Column note."}, " more."]},
+             {"type": "paragraph", "content": ["See page ", {"field": "page_of", "anchor": "end"}]}
+           ]},
+           {"type": "page_break"},
+           {"type": "paragraph", "text": "The end.", "anchor": "end"}"#);
+    let out = compile(&json).output;
+    let runs = texts(&out, 0);
+    let all: String = runs
+        .iter()
+        .map(|t| t.text.as_str())
+        .collect::<Vec<_>>()
+        .join("|");
+    assert!(all.contains("Inside columns|1|"), "{all}");
+    assert!(all.contains("See page |2"), "{all}");
+    let (refs, labels) = notes_on(&out, 0);
+    assert_eq!(refs, vec!["1", "2"]);
+    assert_eq!(labels, vec!["1", "2"]);
+    assert!(all.contains("Absolute note.") && all.contains("Column note."));
+}

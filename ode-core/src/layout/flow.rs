@@ -523,6 +523,10 @@ impl Ctx<'_> {
                 if let Some(name) = &a.props.anchor {
                     f.markers.push((0.0, Marker::Anchor(name.clone())));
                 }
+                // Anchors, headings and footnotes inside count where the block comes.
+                for inner in &frags {
+                    inner.all_markers(0.0, &mut f.markers);
+                }
                 out.push(f);
                 return 0.0;
             }

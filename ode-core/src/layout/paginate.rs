@@ -852,12 +852,9 @@ impl Paginator {
                 continue;
             }
             if f.is_absolute() {
-                // Drawn on this page; it takes no room.
-                self.page.push(Placed {
-                    frag: f,
-                    y: self.y,
-                    notes: 0,
-                });
+                // Drawn on this page; it takes no room (its footnotes do).
+                let y = self.y;
+                self.place(f, y, true);
                 continue;
             }
             if self.page.iter().all(|p| p.frag.is_absolute())
@@ -1014,6 +1011,7 @@ fn any_inline(blocks: &[Block], pred: &dyn Fn(&Inline) -> bool) -> bool {
             .any(|i| matches!(i, ListItem::Blocks(b) if any_inline(b, pred))),
         Block::Group(g) => any_inline(&g.content, pred),
         Block::Absolute(a) => any_inline(&a.content, pred),
+        Block::Columns(c) => any_inline(&c.content, pred),
         Block::Section(s) => any_inline(&s.content, pred),
         Block::Table(t) => t.rows.iter().any(|r| {
             let cells = match r {

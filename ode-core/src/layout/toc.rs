@@ -33,7 +33,7 @@ pub(crate) fn generated_anchor(path: &str) -> String {
 
 /// The headings the document's tables of contents list (down to the deepest level any
 /// of them asks for), and the paths of those that need a generated anchor. Headings of
-/// the top-level content, of sections and of groups are listed; headings with
+/// the top-level content, of sections, groups and columns are listed; headings with
 /// `"outline": false` are not.
 pub(crate) fn scan(doc: &Document) -> (Vec<TocEntry>, BTreeSet<String>) {
     fn deepest(blocks: &[Block]) -> u8 {
@@ -76,6 +76,7 @@ pub(crate) fn scan(doc: &Document) -> (Vec<TocEntry>, BTreeSet<String>) {
                 }
                 Block::Section(s) => walk(&s.content, &p.key("content"), levels, entries, targets),
                 Block::Group(g) => walk(&g.content, &p.key("content"), levels, entries, targets),
+                Block::Columns(c) => walk(&c.content, &p.key("content"), levels, entries, targets),
                 _ => {}
             }
         }
