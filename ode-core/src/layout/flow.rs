@@ -129,14 +129,21 @@ impl Fragment {
 
     /// The footnotes referenced in the fragment (table cells included).
     pub fn notes(&self) -> Vec<Rc<super::notes::Note>> {
-        let mut all = Vec::new();
-        self.all_markers(0.0, &mut all);
-        all.into_iter()
-            .filter_map(|(_, m)| match m {
-                Marker::Footnote(n) => Some(n),
-                _ => None,
-            })
-            .collect()
+        let own = self.markers.iter().filter_map(|(_, m)| match m {
+            Marker::Footnote(n) => Some(n.clone()),
+            _ => None,
+        });
+        let FragKind::Row(row) = &self.kind else {
+            // The common case: no allocation unless there are notes.
+            return own.collect();
+        };
+        let mut nested = Vec::new();
+        row.markers(0.0, &mut nested);
+        own.chain(nested.into_iter().filter_map(|(_, m)| match m {
+            Marker::Footnote(n) => Some(n),
+            _ => None,
+        }))
+        .collect()
     }
 }
 

@@ -716,6 +716,15 @@ struct Paginator {
 
 type OnPage<'a> = dyn FnMut(&mut Ctx, Vec<Placed>, Vec<Fragment>) -> bool + 'a;
 
+/// The height of a footnote area of height `area` once `line` joins it.
+fn grow(area: f32, line: &Fragment) -> f32 {
+    if area == 0.0 {
+        super::notes::area_overhead() + line.height
+    } else {
+        area + line.space_before + line.height
+    }
+}
+
 /// The height of a footnote area holding `notes` (nothing when there are none).
 fn notes_area(notes: &[Fragment]) -> f32 {
     if notes.is_empty() {
@@ -748,9 +757,7 @@ impl Paginator {
         }
         // Continued notes open the next page's footnote area, taking at most half of it.
         while let Some(f) = self.carry.pop_front() {
-            let mut with = self.notes.clone();
-            with.push(f.clone());
-            if !self.notes.is_empty() && notes_area(&with) > self.avail / 2.0 {
+            if !self.notes.is_empty() && grow(notes_area(&self.notes), &f) > self.avail / 2.0 {
                 self.carry.push_front(f);
                 break;
             }
@@ -775,15 +782,13 @@ impl Paginator {
         let notes = f.notes();
         let h = f.height;
         let mut added = 0;
+        let mut area = notes_area(&self.notes);
         for (i, frag) in notes.iter().flat_map(|n| n.frags.iter()).enumerate() {
             let mut frag = frag.clone();
-            if self.notes.is_empty() {
-                frag.space_before = 0.0;
-            }
-            let mut with = self.notes.clone();
-            with.push(frag.clone());
-            let fits = y + h + notes_area(&with) <= self.avail + EPS;
+            let grown = grow(area, &frag);
+            let fits = y + h + grown <= self.avail + EPS;
             if (all || fits) && self.carry.is_empty() {
+                area = grown;
                 self.notes.push(frag);
                 added += 1;
             } else {
@@ -817,21 +822,10 @@ impl Paginator {
 
     /// The footnote area's height once `f`'s notes join it.
     fn area_with(&self, f: &Fragment) -> f32 {
-        let added = f.notes();
-        if added.is_empty() {
-            return notes_area(&self.notes);
-        }
-        let mut with = self.notes.clone();
-        for n in &added {
-            for (k, frag) in n.frags.iter().enumerate() {
-                let mut frag = frag.clone();
-                if with.is_empty() && k == 0 {
-                    frag.space_before = 0.0;
-                }
-                with.push(frag);
-            }
-        }
-        notes_area(&with)
+        f.notes()
+            .iter()
+            .flat_map(|n| n.frags.iter())
+            .fold(notes_area(&self.notes), grow)
     }
 
     fn feed(&mut self, ctx: &mut Ctx, f: Fragment, on_page: &mut OnPage) {
@@ -896,20 +890,19 @@ impl Paginator {
             let new_notes = f.notes();
             let note_lines: Vec<&Fragment> =
                 new_notes.iter().flat_map(|n| n.frags.iter()).collect();
+            let note_height = note_lines.iter().copied().fold(0.0, grow);
             if !fresh
                 && self.carry.is_empty()
                 && !matches!(f.kind, FragKind::Row(_))
                 && note_lines.len() > 2
-                && stack_height(
-                    &new_notes
-                        .iter()
-                        .flat_map(|n| n.frags.iter().cloned())
-                        .collect::<Vec<_>>(),
-                ) > avail / 4.0
+                && note_height > avail / 4.0
             {
-                let mut with = self.notes.clone();
-                with.extend(note_lines.iter().take(2).map(|l| (*l).clone()));
-                if self.y + gap + f.height + notes_area(&with) <= avail + EPS {
+                let two = note_lines
+                    .iter()
+                    .take(2)
+                    .copied()
+                    .fold(notes_area(&self.notes), grow);
+                if self.y + gap + f.height + two <= avail + EPS {
                     let y = self.y + gap;
                     self.place(f, y, false);
                     self.end_page(ctx, on_page);
