@@ -4,7 +4,8 @@
 #   ./scripts/test.sh
 #
 # Steps: system tools, local services, wasm32 target, rustfmt, clippy, wasm32 build of
-# ode-core, doctests, then nextest (last, so the output ends with nextest's summary).
+# ode-core, the npm package (wasm/) and its Node tests, doctests, then nextest (last, so
+# the output ends with nextest's summary).
 # Installs what is missing (apt, rustup, cargo install), so it also runs on a fresh machine.
 # CI runs it through .ci/run with CI=true, which selects the nextest `ci` profile.
 set -euo pipefail
@@ -164,6 +165,15 @@ step "cargo build -p ode-core --target wasm32-unknown-unknown"
 cargo build -p ode-core --target wasm32-unknown-unknown
 step "cargo build -p ode-core --target wasm32-unknown-unknown --all-features"
 cargo build -p ode-core --target wasm32-unknown-unknown --all-features
+
+# The npm package @ode/engine: both WebAssembly builds (wasm-bindgen CLI installed at the
+# crate's pinned version when missing), then its Node tests, which compare its PDFs and
+# page counts with the `ode` binary's, and the type check of a TypeScript consumer.
+step "wasm/build.sh (npm package @ode/engine)"
+./wasm/build.sh
+step "npm test in wasm/test (node $(node --version))"
+cargo build -p ode-cli
+(cd wasm/test && npm ci --no-audit --no-fund && ODE_BIN="$CARGO_TARGET_DIR/debug/ode" npm test)
 
 # Doctests first (nextest does not run them) so that nextest's summary ends the output.
 step "cargo test --workspace --doc"

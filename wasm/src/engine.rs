@@ -136,6 +136,9 @@ impl Core {
     /// Every error and warning of a document, as a render would find them; empty when
     /// the document is fine.
     pub fn validate(&self, json: &str) -> Vec<Diagnostic> {
+        if let Err(d) = ode_core::model::parse(json).and_then(|_| self.need_fonts()) {
+            return d.0;
+        }
         match ode_core::compile(json, &self.res) {
             Ok(w) => w.warnings,
             Err(d) => d.0,
@@ -157,6 +160,7 @@ impl Core {
     /// Every problem found.
     pub fn page_count(&self, json: &str) -> Result<usize, Diagnostics> {
         let doc = ode_core::model::parse(json)?;
+        self.need_fonts()?;
         let options = LayoutOptions {
             structure: false,
             ..LayoutOptions::default()
@@ -222,6 +226,7 @@ impl Core {
     /// # Errors
     /// Every problem met while laying out and exporting.
     pub fn render_model(&self, doc: &Document, format: Format) -> Result<Rendered, Diagnostics> {
+        self.need_fonts()?;
         match format {
             Format::Pdf => {
                 let w = ode_core::pdf_document(
@@ -255,6 +260,19 @@ impl Core {
                 })
             }
         }
+    }
+}
+
+impl Core {
+    /// Layout needs at least one font (the lite build starts with none).
+    fn need_fonts(&self) -> Result<(), Diagnostics> {
+        if self.res.fonts.faces().is_empty() {
+            return Err(Diagnostics::from(
+                Diagnostic::error("", "no fonts: this engine has none to lay out text with")
+                    .with_hint("add a TTF, OTF or TTC file with `addFont` (or `loadDefaultFonts`)"),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -359,6 +377,25 @@ mod tests {
             .add_font(b"not a font".to_vec())
             .unwrap_err();
         assert!(e.0[0].message.starts_with("font:"), "{e}");
+    }
+
+    #[test]
+    fn an_engine_without_fonts_reports_it() {
+        let mut core = Core::without_fonts();
+        for e in [
+            core.render(HELLO, Format::Pdf).unwrap_err(),
+            core.render(HELLO, Format::Svg).unwrap_err(),
+            core.page_count(HELLO).unwrap_err(),
+            Diagnostics(core.validate(HELLO)),
+        ] {
+            assert_eq!(e.len(), 1);
+            assert!(e.0[0].message.starts_with("no fonts"), "{e}");
+        }
+        // Syntax and model errors come first: they do not depend on fonts.
+        assert!(core.validate("{").iter().all(|d| d.span.line == Some(1)));
+        core.add_font(include_bytes!("../../ode-core/fonts/DejaVuSans.ttf").to_vec())
+            .unwrap();
+        assert_eq!(core.page_count(HELLO).unwrap(), 1);
     }
 
     #[test]
