@@ -11,6 +11,9 @@
 //! skipped when that folder is missing. genpdf cannot justify, repeat table headers, draw
 //! footers or subset fonts, so its document is an approximation (see `benches/README.md`).
 //!
+//! The `references` group lays out the handbook example with and without its table of
+//! contents, footnotes and cross-references.
+//!
 //! `cargo bench -p ode-benches --bench render` runs it all in about two minutes (more on a
 //! busy machine); add `-- W2` (a filter) to run one group, or `-- --quick` for a rough pass.
 
@@ -264,6 +267,64 @@ fn tagging(c: &mut Criterion) {
     configure(&mut group, &w);
     group.bench_function("render_pdf_tagged", |b| b.iter(|| render(true)));
     group.bench_function("render_pdf_untagged", |b| b.iter(|| render(false)));
+    group.finish();
+}
+
+/// The handbook example (contents, footnotes, `page_of` cross-references) laid out
+/// as it is, and with those three removed (notes dropped, the contents block dropped,
+/// each cross-reference replaced by a two-digit text): the difference is what the
+/// counting passes, the contents and the footnote areas cost.
+fn references(c: &mut Criterion) {
+    use serde_json::Value;
+    let book = FontBook::with_defaults();
+    let path = bench_dir().join("../examples/handbook.json");
+    let Ok(json) = std::fs::read_to_string(&path) else {
+        eprintln!("references: SKIPPED, {} is missing", path.display());
+        return;
+    };
+    fn strip(v: &mut Value) {
+        match v {
+            Value::Array(items) => {
+                items.retain(|i| {
+                    i.get("footnote").is_none()
+                        && i.get("type").and_then(Value::as_str) != Some("toc")
+                });
+                for i in items.iter_mut() {
+                    if i.get("field").and_then(Value::as_str) == Some("page_of") {
+                        *i = Value::String("00".into());
+                    }
+                    strip(i);
+                }
+            }
+            Value::Object(m) => m.values_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut plain: Value = serde_json::from_str(&json).unwrap();
+    strip(&mut plain);
+    let plain = plain.to_string();
+    let full_doc = ode_core::model::parse(&json).unwrap();
+    let plain_doc = ode_core::model::parse(&plain).unwrap();
+    let pages = |d: &ode_core::model::Document| {
+        ode_core::layout::layout(d, &book, &LayoutOptions::default())
+            .unwrap()
+            .output
+            .pages
+            .len()
+    };
+    eprintln!(
+        "references: handbook {} pages, without contents, notes and cross-references {} pages",
+        pages(&full_doc),
+        pages(&plain_doc)
+    );
+    let mut group = c.benchmark_group("references");
+    configure(&mut group, &WORKLOADS[0]);
+    group.bench_function("layout_handbook", |b| {
+        b.iter(|| ode_core::layout::layout(black_box(&full_doc), &book, &LayoutOptions::default()))
+    });
+    group.bench_function("layout_handbook_plain", |b| {
+        b.iter(|| ode_core::layout::layout(black_box(&plain_doc), &book, &LayoutOptions::default()))
+    });
     group.finish();
 }
 
@@ -547,5 +608,5 @@ fn genpdf(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, ode, text, tagging, genpdf);
+criterion_group!(benches, ode, text, tagging, references, genpdf);
 criterion_main!(benches);
