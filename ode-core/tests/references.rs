@@ -766,3 +766,64 @@ fn headings_in_columns_are_listed_and_notes_in_columns_and_absolute_blocks_are_s
     assert_eq!(labels, vec!["1", "2"]);
     assert!(all.contains("Absolute note.") && all.contains("Column note."));
 }
+
+#[test]
+fn a_float_goes_to_the_top_of_its_page_or_the_next_and_text_fills_the_gap() {
+    let figure = |label: &str, h: u32| {
+        format!(
+            r#"{{"type": "float", "space_after": 10, "content": [
+                 {{"type": "spacer", "height": {h}}},
+                 {{"type": "paragraph", "text": "{label}"}}]}}"#
+        )
+    };
+    let mut blocks = paragraphs(3, 30);
+    blocks.push(figure("FIG-A", 100));
+    blocks.extend(paragraphs(3, 30));
+    blocks.push(figure("FIG-B", 300));
+    blocks.push(r#"{"type": "paragraph", "text": "AFTERB comes after the second float."}"#.into());
+    blocks.extend(paragraphs(12, 30));
+    let out = compile(&doc(&blocks.join(","))).output;
+    let y_of = |p: usize, text: &str| {
+        texts(&out, p)
+            .into_iter()
+            .find(|t| t.text == text)
+            .map(|t| t.origin.y)
+    };
+    // FIG-A fits on page 1: it goes to the top, above the text that came before it.
+    let a = y_of(0, "FIG-A").expect("FIG-A on page 1");
+    let first_text = texts(&out, 0)
+        .into_iter()
+        .filter(|t| t.text != "FIG-A")
+        .map(|t| t.origin.y)
+        .fold(f32::MAX, f32::min);
+    assert!(
+        a < first_text,
+        "the float is above the text: {a} vs {first_text}"
+    );
+    assert!(a > 36.0 + 100.0 && a < 36.0 + 100.0 + 15.0);
+    // FIG-B does not fit on what is left of page 1: it opens page 2, and the text after
+    // it fills page 1 first.
+    assert_eq!(y_of(0, "FIG-B"), None);
+    let b = y_of(1, "FIG-B").expect("FIG-B on page 2");
+    assert!(b > 36.0 + 300.0 && b < 36.0 + 300.0 + 15.0);
+    assert!(
+        texts(&out, 0).iter().any(|t| t.text.starts_with("AFTERB")),
+        "the paragraph after FIG-B starts on page 1"
+    );
+    let d = errors(&doc(
+        r#"{"type": "float", "content": [{"type": "paragraph", "content": ["x", {"footnote": "n"}]}]}"#,
+    ));
+    assert!(
+        d.to_string()
+            .contains("/content/0/content/0/content/1: a footnote cannot be in a float"),
+        "{d}"
+    );
+    let d = errors(&doc(
+        r#"{"type": "list", "items": [[{"type": "float", "content": []}]]}"#,
+    ));
+    assert!(
+        d.to_string()
+            .contains("a float cannot be inside a list item"),
+        "{d}"
+    );
+}

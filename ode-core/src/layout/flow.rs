@@ -28,6 +28,8 @@ pub(crate) struct Fragment {
     pub repeated: bool,
     /// The offset of the first baseline from the top, for list markers.
     pub baseline: Option<f32>,
+    /// A float: pagination puts it at the top of a page, `space_before` under it.
+    pub float: bool,
 }
 
 #[derive(Clone)]
@@ -69,6 +71,7 @@ impl Fragment {
             repeat_header: None,
             repeated: false,
             baseline: None,
+            float: false,
         }
     }
 
@@ -125,6 +128,11 @@ impl Fragment {
     /// Whether it is placed on the page rather than in the flow.
     pub fn is_absolute(&self) -> bool {
         matches!(self.kind, FragKind::Absolute(_))
+    }
+
+    /// Whether it stands outside the flow's spacing (absolute blocks and floats).
+    pub fn out_of_flow(&self) -> bool {
+        self.float || self.is_absolute()
     }
 
     /// The footnotes referenced in the fragment (table cells included).
@@ -269,7 +277,7 @@ impl Ctx<'_> {
             let start = out.len();
             let after = self.block(block, inherited, width, fields, &p, out);
             if let Some(first) = out.get_mut(start)
-                && !first.is_absolute()
+                && !first.out_of_flow()
             {
                 first.space_before = match prev_after {
                     Some(a) => first.space_before.max(a),
@@ -491,6 +499,39 @@ impl Ctx<'_> {
                 );
                 self.toc(t, &style, width, fields, path, out);
                 (style, t.props.anchor.as_deref())
+            }
+            Block::Float(fl) => {
+                let style = self.style_for(&fl.props, inherited, None);
+                let mut frags = Vec::new();
+                self.blocks(
+                    &fl.content,
+                    &style,
+                    width,
+                    fields,
+                    &path.key("content"),
+                    &mut frags,
+                );
+                let mut items = Vec::new();
+                let mut markers = Vec::new();
+                let mut y = 0.0;
+                for (i, f) in frags.into_iter().enumerate() {
+                    if i > 0 {
+                        y += f.space_before;
+                    }
+                    let h = f.height;
+                    f.all_markers(y, &mut markers);
+                    f.emit_owned(0.0, y, &mut items);
+                    y += h;
+                }
+                let mut f = Fragment::items(y, items);
+                f.markers = markers;
+                if let Some(name) = &fl.props.anchor {
+                    f.markers.insert(0, (0.0, Marker::Anchor(name.clone())));
+                }
+                f.float = true;
+                f.space_before = style.space_after;
+                out.push(f);
+                return 0.0;
             }
             Block::Columns(c) => {
                 let style = self.style_for(&c.props, inherited, None);

@@ -373,7 +373,7 @@ impl Feed<'_> {
                 let mut frags = Vec::new();
                 let after = ctx.block(block, self.default, self.width, self.fields, p, &mut frags);
                 if let Some(first) = frags.first_mut()
-                    && !first.is_absolute()
+                    && !first.out_of_flow()
                 {
                     if let Some(a) = *self.prev_after {
                         first.space_before = first.space_before.max(a);
@@ -709,6 +709,8 @@ struct Paginator {
     notes: Vec<Fragment>,
     /// Footnote lines continued on the next page.
     carry: VecDeque<Fragment>,
+    /// Floats waiting for the top of the next page.
+    floats: VecDeque<Fragment>,
     overflow_warned: bool,
     /// The receiver asked to stop.
     stopped: bool,
@@ -743,6 +745,7 @@ impl Paginator {
             y: 0.0,
             notes: Vec::new(),
             carry: VecDeque::new(),
+            floats: VecDeque::new(),
             overflow_warned: false,
             stopped: false,
         }
@@ -755,6 +758,20 @@ impl Paginator {
         if !self.stopped && !on_page(ctx, page, notes) {
             self.stopped = true;
         }
+        // Waiting floats open the page, as many as fit (at least one).
+        while let Some(f) = self.floats.pop_front() {
+            let need = f.height + f.space_before;
+            if !self.page.is_empty() && self.y + need > self.avail + EPS {
+                self.floats.push_front(f);
+                break;
+            }
+            self.page.push(Placed {
+                frag: f,
+                y: self.y,
+                notes: 0,
+            });
+            self.y += need;
+        }
         // Continued notes open the next page's footnote area, taking at most half of it.
         while let Some(f) = self.carry.pop_front() {
             if !self.notes.is_empty() && grow(notes_area(&self.notes), &f) > self.avail / 2.0 {
@@ -766,12 +783,48 @@ impl Paginator {
     }
 
     fn finish(&mut self, ctx: &mut Ctx, on_page: &mut OnPage) {
-        if !self.page.is_empty() || !self.notes.is_empty() {
+        // Notes still continuing and floats still waiting get pages of their own.
+        while !self.stopped && (!self.page.is_empty() || !self.notes.is_empty()) {
             self.end_page(ctx, on_page);
         }
-        // Notes still continuing get pages of their own.
-        while !self.stopped && !self.notes.is_empty() {
-            self.end_page(ctx, on_page);
+    }
+
+    /// Puts a float at the top of this page, moving what is there down, when it fits
+    /// with the page's content; otherwise it waits for the next page.
+    fn float(&mut self, f: Fragment) {
+        let need = f.height + f.space_before;
+        let content = self
+            .page
+            .iter()
+            .any(|p| !p.frag.out_of_flow() || p.frag.float);
+        if self.floats.is_empty()
+            && (!content || self.y + need + notes_area(&self.notes) <= self.avail + EPS)
+        {
+            let top = self
+                .page
+                .iter()
+                .filter(|p| p.frag.float)
+                .map(|p| p.y + p.frag.height + p.frag.space_before)
+                .fold(0.0, f32::max);
+            for p in self
+                .page
+                .iter_mut()
+                .filter(|p| !p.frag.float && !p.frag.is_absolute())
+            {
+                p.y += need;
+            }
+            let at = self.page.iter().take_while(|p| p.frag.float).count();
+            self.page.insert(
+                at,
+                Placed {
+                    frag: f,
+                    y: top,
+                    notes: 0,
+                },
+            );
+            self.y += need;
+        } else {
+            self.floats.push_back(f);
         }
     }
 
@@ -845,13 +898,17 @@ impl Paginator {
                 }
                 continue;
             }
+            if f.float {
+                self.float(f);
+                continue;
+            }
             if f.is_absolute() {
                 // Drawn on this page; it takes no room (its footnotes do).
                 let y = self.y;
                 self.place(f, y, true);
                 continue;
             }
-            if self.page.iter().all(|p| p.frag.is_absolute())
+            if self.page.iter().all(|p| p.frag.out_of_flow())
                 && let Some(header) = &f.repeat_header
             {
                 for hf in header.iter() {
@@ -873,7 +930,7 @@ impl Paginator {
                     self.y += h;
                 }
             }
-            let gap = if self.page.iter().all(|p| p.frag.is_absolute()) {
+            let gap = if self.page.iter().all(|p| p.frag.out_of_flow()) {
                 0.0
             } else {
                 f.space_before

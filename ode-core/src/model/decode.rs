@@ -87,6 +87,7 @@ const BLOCK_TYPES: &[&str] = &[
     "toc",
     "absolute",
     "columns",
+    "float",
 ];
 
 pub(crate) fn parse(json: &str) -> Result<Document, Diagnostics> {
@@ -1189,6 +1190,29 @@ impl Dec {
                     props,
                 })
             }
+            "float" => {
+                let o = self.obj(
+                    v,
+                    p,
+                    "a float",
+                    &[common, STYLE_KEYS, &["placement", "content"]],
+                )?;
+                self.flow_only(p, "a float");
+                let placement = self
+                    .opt(o, p, "placement", |d, v, p| {
+                        d.one_of(v, p, &[("top", FloatPlacement::Top)])
+                    })
+                    .unwrap_or_default();
+                let outer = self.inside.replace("a float");
+                let content = self.req(o, p, "content", Dec::blocks);
+                self.inside = outer;
+                let props = self.block_props(o, p);
+                Block::Float(Float {
+                    placement,
+                    content: content?,
+                    props,
+                })
+            }
             "columns" => {
                 let o = self.obj(
                     v,
@@ -1292,7 +1316,10 @@ impl Dec {
                     Diagnostic::error(p.to_string(), "a footnote cannot contain a footnote")
                         .with_hint("write the second note's text into the first"),
                 );
-            } else if let Some(inside) = self.inside.filter(|i| *i == "a header or footer") {
+            } else if let Some(inside) = self
+                .inside
+                .filter(|i| *i == "a header or footer" || *i == "a float")
+            {
                 self.error(p, format!("a footnote cannot be in {inside}"));
             }
             let outer = std::mem::replace(&mut self.in_footnote, true);

@@ -635,6 +635,32 @@ pub enum Block {
     Absolute(Absolute),
     /// Blocks set in 2 to 4 columns, balanced at the end.
     Columns(Columns),
+    /// Blocks moved to the top of the page (a figure): the text flows on below.
+    Float(Float),
+}
+
+/// Blocks placed at the top of the current page when they fit there, or else at the top
+/// of the next page; the text after them fills the rest of the current page.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct Float {
+    /// Where the blocks go: `top` (the only placement so far, and the default).
+    #[serde(default)]
+    pub placement: FloatPlacement,
+    /// The blocks.
+    pub content: Vec<Block>,
+    /// Style, anchor and properties (inherited by the blocks; `space_after` is the
+    /// space between the float and the text under it).
+    #[serde(flatten)]
+    pub props: BlockProps,
+}
+
+/// Where a float goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum FloatPlacement {
+    /// The top of the page.
+    #[default]
+    Top,
 }
 
 /// Blocks flowing down the first column, then the next, then on the next page; the
@@ -1240,6 +1266,7 @@ impl Block {
             Block::Toc(b) => Some(&b.props),
             Block::Absolute(b) => Some(&b.props),
             Block::Columns(b) => Some(&b.props),
+            Block::Float(b) => Some(&b.props),
             Block::Spacer(_) | Block::PageBreak(_) | Block::Section(_) => None,
         }
     }
