@@ -827,3 +827,17 @@ fn a_float_goes_to_the_top_of_its_page_or_the_next_and_text_fills_the_gap() {
         "{d}"
     );
 }
+
+#[test]
+fn an_absolute_block_off_the_page_is_reported() {
+    let w = compile(&doc(
+        r#"{"type": "absolute", "x": "20cm", "y": 10, "content": [{"type": "paragraph", "text": "lost"}]}"#,
+    ));
+    let s = w
+        .warnings
+        .iter()
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(s.contains("/content/0: warning: the absolute block at 566.9pt, 10pt starts outside the 419.5pt × 595.3pt page"), "{s}");
+}

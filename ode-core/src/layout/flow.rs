@@ -544,6 +544,19 @@ impl Ctx<'_> {
             Block::Absolute(a) => {
                 // Laid out at its own width, drawn at its place on the page.
                 let style = self.style_for(&a.props, inherited, None);
+                let page = self.page_size;
+                if a.x.0 >= page.width || a.y.0 >= page.height {
+                    self.warn(
+                        path.to_string(),
+                        format!(
+                            "the absolute block at {}pt, {}pt starts outside the {}pt × {}pt page",
+                            crate::diag::round1(a.x.0),
+                            crate::diag::round1(a.y.0),
+                            crate::diag::round1(page.width),
+                            crate::diag::round1(page.height)
+                        ),
+                    );
+                }
                 let w = a
                     .width
                     .map_or(self.page_right - a.x.0, |l| l.0)

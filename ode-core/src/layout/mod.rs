@@ -172,6 +172,8 @@ pub(crate) struct Ctx<'a> {
     /// The right margin's edge, from the page's left edge: where absolute blocks end
     /// unless they give a width.
     pub page_right: f32,
+    /// The page's size, for absolute blocks.
+    pub page_size: Size,
     /// Laying out a footnote (whose footnotes are ignored).
     pub in_note: bool,
 }
@@ -203,6 +205,7 @@ impl<'a> Ctx<'a> {
             notes_next: 1,
             note_width: 0.0,
             page_right: 0.0,
+            page_size: Size::new(0.0, 0.0),
             in_note: false,
         }
     }

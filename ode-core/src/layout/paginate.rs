@@ -71,6 +71,7 @@ pub(super) fn run(
     ctx.body_height = geo.height;
     ctx.note_width = geo.width;
     ctx.page_right = geo.left + geo.width;
+    ctx.page_size = geo.size;
     let (entries, targets) = super::toc::scan(doc);
     let has_toc = has_toc(&doc.content);
     ctx.toc_entries = Rc::new(entries);
