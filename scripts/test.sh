@@ -90,6 +90,14 @@ if [ ! -f /usr/share/fonts/truetype/noto/NotoSansArabic-Regular.ttf ] ||
     apt_install fonts-noto-core fonts-noto-cjk
 fi
 
+# Headless Chromium loads the npm package's browser entry points (wasm/test/browser.test.js).
+step "Chromium"
+if ! command -v chromium >/dev/null 2>&1; then
+    echo "chromium not found - installing"
+    apt_install chromium
+fi
+chromium --version
+
 # ---------------------------------------------------------------------------------------
 # No test needs these yet, so a failure here warns instead of failing the run.
 step "Services (PostgreSQL, Redis)"
@@ -168,12 +176,14 @@ cargo build -p ode-core --target wasm32-unknown-unknown --all-features
 
 # The npm package @ode/engine: both WebAssembly builds (wasm-bindgen CLI installed at the
 # crate's pinned version when missing), then its Node tests, which compare its PDFs and
-# page counts with the `ode` binary's, and the type check of a TypeScript consumer.
+# page counts with the `ode` binary's, a headless Chromium test of the browser entry
+# points, and the type check of a TypeScript consumer.
 step "wasm/build.sh (npm package @ode/engine)"
 ./wasm/build.sh
 step "npm test in wasm/test (node $(node --version))"
 cargo build -p ode-cli
-(cd wasm/test && npm ci --no-audit --no-fund && ODE_BIN="$CARGO_TARGET_DIR/debug/ode" npm test)
+(cd wasm/test && npm ci --no-audit --no-fund &&
+    ODE_BIN="$CARGO_TARGET_DIR/debug/ode" CHROMIUM="$(command -v chromium)" npm test)
 
 # Doctests first (nextest does not run them) so that nextest's summary ends the output.
 step "cargo test --workspace --doc"
