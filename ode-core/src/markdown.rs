@@ -8,8 +8,8 @@
 //! the document's top-level fields (`page`, `styles`, `header`, `footer`, …).
 //!
 //! Images keep their path as the asset key: the caller's [`Resources`](crate::Resources)
-//! resolve it (the CLI reads it relative to the Markdown file). Footnotes become
-//! numbered notes at the end of the document, linked both ways. Raw HTML has no
+//! resolve it (the CLI reads it relative to the Markdown file). Footnotes become the
+//! model's footnotes, at the bottom of the page that refers to them. Raw HTML has no
 //! meaning in a PDF: it is left out with a warning (`<br>` becomes a line break).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -290,6 +290,8 @@ struct Conv<'a> {
     code: Option<(String, String)>,
     footnote_numbers: BTreeMap<String, usize>,
     footnotes: BTreeMap<String, Vec<Value>>,
+    /// Where each footnote is defined.
+    footnote_lines: BTreeMap<String, usize>,
     anchors: BTreeSet<String>,
     links: Vec<(String, usize)>,
     warnings: Vec<Diagnostic>,
@@ -311,6 +313,7 @@ impl<'a> Conv<'a> {
             code: None,
             footnote_numbers: BTreeMap::new(),
             footnotes: BTreeMap::new(),
+            footnote_lines: BTreeMap::new(),
             anchors: BTreeSet::new(),
             links: Vec::new(),
             warnings: Vec::new(),
@@ -505,12 +508,13 @@ impl<'a> Conv<'a> {
                 }
             }
             Event::FootnoteReference(label) => {
-                let n = self.footnote_number(&label);
-                let mut span = Map::new();
-                span.insert("text".into(), n.to_string().into());
-                span.insert("baseline".into(), "super".into());
-                span.insert("link".into(), format!("#fn-{}", slug(&label)).into());
-                self.inline_span(span);
+                // A placeholder, replaced by the note's text once every definition
+                // (which may come later in the file) has been read.
+                self.footnote_number(&label);
+                if self.inline_kind.is_none() {
+                    self.inline_kind = Some(InlineKind::Loose);
+                }
+                self.inline.push(json!({FOOTNOTE_REF: label.to_string()}));
             }
             Event::Html(h) | Event::InlineHtml(h) => {
                 let tag = h.trim().to_ascii_lowercase();
@@ -569,7 +573,7 @@ impl<'a> Conv<'a> {
             }),
             Tag::FootnoteDefinition(label) => {
                 self.flush_loose();
-                self.footnote_number(&label);
+                self.footnote_lines.insert(label.to_string(), self.line);
                 self.stack.push(Frame::Footnote {
                     label: label.to_string(),
                     blocks: Vec::new(),
@@ -799,7 +803,7 @@ impl<'a> Conv<'a> {
         self.inline_kind = kind;
     }
 
-    /// The blocks, with footnotes at the end and links to missing anchors unlinked.
+    /// The blocks, with footnotes in place and links to missing anchors unlinked.
     fn finish(&mut self) -> Vec<Value> {
         self.flush_loose();
         while self.stack.len() > 1 {
@@ -818,38 +822,36 @@ impl<'a> Conv<'a> {
             Some(Frame::Root(b)) => b,
             _ => Vec::new(),
         };
-        if !self.footnote_numbers.is_empty() {
-            blocks.push(json!({"type": "rule", "space_before": 12, "space_after": 6}));
-            let mut numbered: Vec<(&String, &usize)> = self.footnote_numbers.iter().collect();
-            numbered.sort_by_key(|(_, n)| **n);
-            for (label, n) in numbered {
-                let anchor = format!("fn-{}", slug(label));
-                let mut body = self.footnotes.remove(label).unwrap_or_else(|| {
-                    vec![json!({"type": "paragraph", "text": "(missing footnote)"})]
-                });
-                let mut first = true;
-                for b in &mut body {
-                    if first && b.get("type") == Some(&"paragraph".into()) {
-                        let mut content = vec![json!({"text": format!("{n}. "), "bold": true})];
-                        match b.get("text").cloned() {
-                            Some(Value::String(t)) => content.push(Value::String(t)),
-                            _ => {
-                                if let Some(Value::Array(c)) = b.get("content").cloned() {
-                                    content.extend(c);
-                                }
-                            }
-                        }
-                        *b = json!({"type": "paragraph", "content": content});
-                        first = false;
+        // Footnotes go where they are referenced; the model numbers them and sets them
+        // at the bottom of the page.
+        let mut notes: BTreeMap<String, Value> = BTreeMap::new();
+        for (label, body) in std::mem::take(&mut self.footnotes) {
+            let mut inline = Vec::new();
+            for (i, b) in body.iter().enumerate() {
+                if i > 0 {
+                    inline.push(Value::String("\n".into()));
+                }
+                match (b.get("text"), b.get("content")) {
+                    (Some(Value::String(t)), _) => inline.push(Value::String(t.clone())),
+                    (_, Some(Value::Array(c))) if b.get("type") == Some(&"paragraph".into()) => {
+                        inline.extend(c.iter().cloned());
                     }
-                    b["size"] = 8.5.into();
+                    _ => inline.push(Value::String(plain_of(b))),
                 }
-                if let Some(Value::Object(o)) = body.first_mut() {
-                    o.insert("anchor".into(), anchor.clone().into());
-                }
-                if self.anchors.insert(anchor) {
-                    blocks.extend(body);
-                }
+            }
+            // A note cannot hold a note.
+            inline.retain(|v| v.get(FOOTNOTE_REF).is_none());
+            notes.insert(label, Value::Array(inline));
+        }
+        for b in &mut blocks {
+            place_notes(b, &notes);
+        }
+        for label in notes.keys() {
+            if !self.footnote_numbers.contains_key(label) {
+                self.line = self.footnote_lines.get(label).copied().unwrap_or(self.line);
+                self.warn(format!(
+                    "the footnote [^{label}] is never referenced; it is left out"
+                ));
             }
         }
         // A link to an anchor no heading has would be an error in the model: keep the
@@ -874,6 +876,55 @@ impl<'a> Conv<'a> {
         }
         blocks
     }
+}
+
+/// The key of a footnote reference's placeholder.
+const FOOTNOTE_REF: &str = "$footnote_ref";
+
+/// Replaces footnote placeholders with footnotes.
+fn place_notes(v: &mut Value, notes: &BTreeMap<String, Value>) {
+    match v {
+        Value::Object(o) => {
+            if let Some(Value::String(label)) = o.get(FOOTNOTE_REF) {
+                let note = notes
+                    .get(label)
+                    .cloned()
+                    .unwrap_or_else(|| Value::String(format!("[^{label}]")));
+                *v = json!({"footnote": note});
+                return;
+            }
+            for (_, c) in o.iter_mut() {
+                place_notes(c, notes);
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(|c| place_notes(c, notes)),
+        _ => {}
+    }
+}
+
+/// All the text in a converted block, for a note made of something else than a
+/// paragraph.
+fn plain_of(v: &Value) -> String {
+    let mut out = String::new();
+    fn walk(v: &Value, out: &mut String) {
+        match v {
+            Value::String(s) => out.push_str(s),
+            Value::Array(a) => a.iter().for_each(|c| walk(c, out)),
+            Value::Object(o) => {
+                for key in ["text", "content", "items", "rows", "cells"] {
+                    if let Some(c) = o.get(key) {
+                        if !out.is_empty() && !out.ends_with(['\n', ' ']) {
+                            out.push(' ');
+                        }
+                        walk(c, out);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    walk(v, &mut out);
+    out
 }
 
 fn unlink(v: &mut Value, gone: &BTreeSet<&str>) {

@@ -223,24 +223,33 @@ fn quotes_indent_by_depth() {
 }
 
 #[test]
-fn footnotes_are_numbered_linked_and_gathered_at_the_end() {
-    let (doc, _) = convert("Claim[^b] and another[^a].\n\n[^a]: Second note.\n[^b]: First note.\n");
+fn footnotes_become_the_models_footnotes_where_they_are_referenced() {
+    let (doc, warnings) = convert(
+        "Claim[^b] and another[^a].\n\n[^a]: Second *note*.\n[^b]: First note.\n\n    more of it\n[^unused]: Never cited.\n",
+    );
     let c = doc["content"].as_array().unwrap();
-    let refs: Vec<&Value> = c[0]["content"]
+    let notes: Vec<&Value> = c[0]["content"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|s| s.get("baseline").is_some())
+        .filter_map(|s| s.get("footnote"))
         .collect();
-    assert_eq!(refs[0]["text"], "1");
-    assert_eq!(refs[0]["link"], "#fn-b");
-    assert_eq!(refs[1]["text"], "2");
-    let notes: Vec<&Value> = c.iter().filter(|b| b.get("anchor").is_some()).collect();
-    assert_eq!(notes[0]["anchor"], "fn-b");
-    assert_eq!(notes[0]["content"][1], "First note.");
-    assert_eq!(notes[1]["anchor"], "fn-a");
+    assert_eq!(notes.len(), 2);
+    assert_eq!(notes[0][0], "First note.");
+    assert_eq!(
+        notes[1],
+        &json!(["Second ", {"text": "note", "italic": true}, "."])
+    );
+    assert_eq!(c.len(), 1, "no endnotes section: {c:?}");
+    assert_eq!(
+        warnings,
+        ["line 7, column 1: warning: the footnote [^unused] is never referenced; it is left out"]
+    );
     let text = render_text(&doc);
-    assert!(text.find("First note.").unwrap() < text.find("Second note.").unwrap());
+    assert!(
+        text.find("First note.").unwrap() < text.find("Second").unwrap(),
+        "{text}"
+    );
 }
 
 #[test]
