@@ -743,3 +743,17 @@ fn lists_nested_past_the_width_stop_indenting_instead_of_setting_one_letter_per_
         }
     }
 }
+
+#[test]
+fn a_font_book_without_faces_is_an_error_not_a_panic() {
+    let empty = FontBook::new();
+    let err = ode_core::compile(
+        r#"{"ode": 1, "content": [{"type": "paragraph", "text": "Hello"}]}"#,
+        &empty,
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "/: no fonts are available to set the text, add a font (or build with the embed-fonts feature)"
+    );
+}

@@ -105,6 +105,14 @@ pub fn layout_pages(
     options: &LayoutOptions,
     sink: &mut paginate::PageSink,
 ) -> Result<Warned<Summary>, Diagnostics> {
+    // Every text needs a face, even a fallback one: without any there is nothing to
+    // lay out with.
+    if res.fonts().faces().is_empty() {
+        return Err(Diagnostics::from(
+            Diagnostic::error("", "no fonts are available to set the text")
+                .with_hint("add a font (or build with the embed-fonts feature)"),
+        ));
+    }
     let mut ctx = Ctx::new(doc, res);
     ctx.tagging = options.structure;
     let result = paginate::run(&mut ctx, doc, options, sink);
