@@ -538,3 +538,23 @@ fn collect_text(items: &[Item], out: &mut String) {
         }
     }
 }
+
+/// The order exporters paint items in: within each stretch between fills, images and
+/// groups, lines and outlines come after the text. They cannot hide each other there,
+/// and gathered together the PDF writer makes them one path instead of one per row.
+pub fn painting_order(items: &[Item]) -> Vec<&Item> {
+    let mut ordered: Vec<&Item> = Vec::with_capacity(items.len());
+    let mut strokes: Vec<&Item> = Vec::new();
+    for item in items {
+        match item {
+            Item::Line(_) | Item::Rect(RectItem { fill: None, .. }) => strokes.push(item),
+            Item::Text(_) | Item::Link(_) => ordered.push(item),
+            _ => {
+                ordered.append(&mut strokes);
+                ordered.push(item);
+            }
+        }
+    }
+    ordered.append(&mut strokes);
+    ordered
+}

@@ -1028,23 +1028,7 @@ impl Painter<'_, '_> {
     }
 
     fn draw(&mut self, surface: &mut Surface, items: &[Item]) {
-        // Within each stretch between fills, images and groups, lines and outlines are
-        // drawn after the text: they cannot hide each other, and gathered together they
-        // become one path instead of one per table row.
-        let mut ordered: Vec<&Item> = Vec::with_capacity(items.len());
-        let mut strokes: Vec<&Item> = Vec::new();
-        for item in items {
-            match item {
-                Item::Line(_) | Item::Rect(RectItem { fill: None, .. }) => strokes.push(item),
-                Item::Text(_) | Item::Link(_) => ordered.push(item),
-                _ => {
-                    ordered.append(&mut strokes);
-                    ordered.push(item);
-                }
-            }
-        }
-        ordered.append(&mut strokes);
-        let items = ordered;
+        let items = crate::frame::painting_order(items);
         let mut i = 0;
         while i < items.len() {
             let item = items[i];

@@ -13,7 +13,7 @@ use tiny_skia::{
     Transform as SkTransform,
 };
 
-use crate::frame::{ImageData, ImageFormat, Item, Page, RectItem};
+use crate::frame::{ImageData, ImageFormat, Item, Page};
 use crate::geom::{Color, Rect};
 use crate::text::{FontBook, FontId};
 
@@ -352,22 +352,8 @@ impl Raster<'_> {
         ts: SkTransform,
         mask: Option<&Mask>,
     ) -> Result<(), PngError> {
-        // The PDF exporter's painting order: within each stretch between fills, images
-        // and groups, lines and outlines come after the text.
-        let mut ordered: Vec<&Item> = Vec::with_capacity(items.len());
-        let mut strokes: Vec<&Item> = Vec::new();
-        for item in items {
-            match item {
-                Item::Line(_) | Item::Rect(RectItem { fill: None, .. }) => strokes.push(item),
-                Item::Text(_) | Item::Link(_) => ordered.push(item),
-                _ => {
-                    ordered.append(&mut strokes);
-                    ordered.push(item);
-                }
-            }
-        }
-        ordered.append(&mut strokes);
-        for item in ordered {
+        // The PDF exporter's painting order.
+        for item in crate::frame::painting_order(items) {
             self.item(pixmap, item, ts, mask)?;
         }
         Ok(())
@@ -600,6 +586,7 @@ fn decode_jpeg(data: &[u8]) -> Option<Pixmap> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::frame::RectItem;
     use crate::geom::Size;
 
     #[test]

@@ -1391,6 +1391,25 @@ fn push_deco(out: &mut Vec<Item>, x0: f32, x1: f32, y: f32, width: f32, color: c
 }
 
 /// Splits word `i`, wider than `avail`, into a head that fits and a tail.
+/// Splits word `i` (a copy of which is `word`) before its piece `pi`, `before` points
+/// into it.
+fn split_before_piece(words: &mut Vec<Word>, i: usize, word: &Word, pi: usize, before: f32) {
+    let head = Word {
+        pieces: word.pieces.start..pi,
+        width: before,
+        trailing_ws: 0.0,
+        mandatory: false,
+        hyphen: 0.0,
+    };
+    let tail = Word {
+        pieces: pi..word.pieces.end,
+        width: word.width - before,
+        ..word.clone()
+    };
+    words[i] = head;
+    words.insert(i + 1, tail);
+}
+
 fn split_word(words: &mut Vec<Word>, pieces: &mut Vec<Piece>, i: usize, avail: f32) {
     let word = words[i].clone();
     let mut w = 0.0;
@@ -1426,20 +1445,7 @@ fn split_word(words: &mut Vec<Word>, pieces: &mut Vec<Piece>, i: usize, avail: f
                 if pi == word.pieces.start {
                     break;
                 }
-                let head = Word {
-                    pieces: word.pieces.start..pi,
-                    width: before,
-                    trailing_ws: 0.0,
-                    mandatory: false,
-                    hyphen: 0.0,
-                };
-                let tail = Word {
-                    pieces: pi..word.pieces.end,
-                    width: word.width - before,
-                    ..word.clone()
-                };
-                words[i] = head;
-                words.insert(i + 1, tail);
+                split_before_piece(words, i, &word, pi, before);
                 return;
             }
             let cut = piece.text_base + piece.glyphs[m - 1].cluster as usize;
@@ -1476,20 +1482,7 @@ fn split_word(words: &mut Vec<Word>, pieces: &mut Vec<Piece>, i: usize, avail: f
                     if pi == word.pieces.start {
                         break;
                     }
-                    let head = Word {
-                        pieces: word.pieces.start..pi,
-                        width: before,
-                        trailing_ws: 0.0,
-                        mandatory: false,
-                        hyphen: 0.0,
-                    };
-                    let tail = Word {
-                        pieces: pi..word.pieces.end,
-                        width: word.width - before,
-                        ..word.clone()
-                    };
-                    words[i] = head;
-                    words.insert(i + 1, tail);
+                    split_before_piece(words, i, &word, pi, before);
                     return;
                 }
                 let cut = piece.text_base + piece.glyphs[g0 + k].cluster as usize;
