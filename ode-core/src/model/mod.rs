@@ -39,6 +39,15 @@ pub fn parse(json: &str) -> Result<Document, Diagnostics> {
     decode::parse(json)
 }
 
+/// Parses JSON text into a value, reporting a syntax error with its line and column
+/// (the first step of [`parse`], for callers that look at the value first).
+///
+/// # Errors
+/// The syntax error.
+pub fn parse_value(json: &str) -> Result<serde_json::Value, Diagnostics> {
+    decode::parse_json(json)
+}
+
 /// Builds a document from an already parsed JSON value.
 ///
 /// # Errors

@@ -16,8 +16,8 @@ use crate::{Failure, report, write_out};
 
 /// A parsed input.
 pub(crate) enum Source {
-    /// A plain JSON document.
-    Json(String),
+    /// A plain JSON document, parsed once.
+    Json(Value),
     /// A template with the data of one render.
     Template(Box<Template>, Value),
     /// Markdown text.
@@ -83,14 +83,17 @@ pub(crate) fn load(
         }
         return Ok(Source::Markdown(text));
     }
-    let uses_template = data.is_some()
-        || serde_json::from_str::<Value>(&text)
-            .map(|v| ode_sdk::ode_core::template::is_template(&v))
-            .unwrap_or(false);
-    if !uses_template {
-        return Ok(Source::Json(text));
+    // Parsed once: the value tells whether it is a template, then becomes the document.
+    let value =
+        ode_sdk::ode_core::model::parse_value(&text).map_err(|d| Failure(1, report(name, &d.0)))?;
+    if data.is_none() && !ode_sdk::ode_core::template::is_template(&value) {
+        return Ok(Source::Json(value));
     }
-    let t = template(&text, name, lenient, None)?;
+    let mut t = ode_sdk::ode_core::template::Template::new(value)
+        .map_err(|d| Failure(1, report(name, &d.0)))?;
+    if lenient {
+        t.set_lenient(true);
+    }
     let value = match data {
         Some(path) => {
             let format = data_format(path)?;
@@ -112,8 +115,10 @@ pub(crate) fn render(
     page: Option<usize>,
 ) -> Result<Rendered, RenderError> {
     match source {
-        Source::Json(json) if format == Format::Png => r.render_png(json, png, page),
-        Source::Json(json) => r.render(json, format),
+        Source::Json(value) => {
+            let doc = ode_sdk::ode_core::model::from_value(value).map_err(RenderError::Invalid)?;
+            r.render_model(&doc, format, png, page)
+        }
         Source::Template(t, data) => {
             let doc = t.document(data).map_err(RenderError::Invalid)?;
             r.render_model(&doc, format, png, page)
