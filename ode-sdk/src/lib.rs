@@ -111,6 +111,8 @@ impl RenderError {
 pub struct Renderer {
     resources: DirResources,
     pdf: PdfOptions,
+    /// Write PDF on a second thread while layout goes on.
+    pdf_thread: bool,
 }
 
 impl Default for Renderer {
@@ -125,6 +127,7 @@ impl Renderer {
         Renderer {
             resources: DirResources::new(FontBook::with_defaults(), None),
             pdf: PdfOptions::default(),
+            pdf_thread: true,
         }
     }
 
@@ -161,6 +164,14 @@ impl Renderer {
                 message: e.to_string(),
             })?;
         Ok(self)
+    }
+
+    /// Writes PDF on the calling thread only (by default a second thread writes pages
+    /// while layout goes on, when the machine has two cores): for callers that already
+    /// render several documents at once, one per core.
+    pub fn single_threaded(mut self) -> Self {
+        self.pdf_thread = false;
+        self
     }
 
     /// PDF settings for [`Format::Pdf`]: tagging (on by default) and standards to
@@ -225,7 +236,8 @@ impl Renderer {
             Format::Pdf => {
                 // Written page by page as layout finishes each one, on a second
                 // thread when there is a second core.
-                let two_cores = std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
+                let two_cores = self.pdf_thread
+                    && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
                 let w = if two_cores {
                     pipeline::pdf_document(doc, &self.resources, &layout, &self.pdf)
                 } else {

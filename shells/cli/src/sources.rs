@@ -332,6 +332,14 @@ impl Merge<'_> {
             .jobs
             .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
             .clamp(1, records.len());
+        // Records are spread over the cores; each is then written on its own thread.
+        let single;
+        let renderer = if jobs > 1 {
+            single = self.renderer.clone().single_threaded();
+            &single
+        } else {
+            self.renderer
+        };
         let next = AtomicUsize::new(0);
         let failures: Mutex<Vec<(usize, String)>> = Mutex::new(Vec::new());
         let warnings: Mutex<Vec<(usize, String)>> = Mutex::new(Vec::new());
@@ -343,7 +351,7 @@ impl Merge<'_> {
                         let Some(r) = records.get(i) else { break };
                         let at = format!("{name} ({})", Self::at(dname, r));
                         let path: PathBuf = dir.join(&names[i]);
-                        let result = self.renderer.render_template(t, &r.value, self.format);
+                        let result = renderer.render_template(t, &r.value, self.format);
                         let outcome = match result {
                             Ok(rendered) => {
                                 if !rendered.warnings.is_empty() {
