@@ -81,13 +81,7 @@ pub fn pdf_document(
     layout_options: &layout::LayoutOptions,
     pdf_options: &export::PdfOptions,
 ) -> Result<Warned<PdfOutput>, Diagnostics> {
-    // The document's own `pdf` settings apply where the call leaves them open; the
-    // structure is built only for a tagged file.
-    let pdf_options = pdf_options.for_document(doc)?;
-    let layout_options = layout::LayoutOptions {
-        structure: pdf_options.tagged,
-        ..layout_options.clone()
-    };
+    let (layout_options, pdf_options) = pdf_settings(doc, layout_options, pdf_options)?;
     let mut writer = export::PdfWriter::new(res.fonts(), &pdf_options);
     let mut failed = None;
     let summary = layout::layout_pages(doc, res, &layout_options, &mut |page, images, anchors| {
@@ -102,21 +96,53 @@ pub fn pdf_document(
     }
     let Warned {
         output: summary,
-        mut warnings,
-    } = summary;
-    let bytes = writer
-        .finish_with(&summary.outline, &doc.metadata, &summary.structure)
-        .map_err(|mut e| {
-            e.0.append(&mut warnings);
-            e
-        })?;
-    Ok(Warned {
-        output: PdfOutput {
-            bytes,
-            page_count: summary.page_count,
-        },
         warnings,
-    })
+    } = summary;
+    let bytes = writer.finish_with(&summary.outline, &doc.metadata, &summary.structure);
+    PdfOutput::with_warnings(bytes, summary.page_count, warnings)
+}
+
+/// The options a PDF render of `doc` lays out and writes with: the document's own
+/// `pdf` settings apply where `pdf_options` leaves them open, and the structure is
+/// built only for a tagged file.
+///
+/// # Errors
+/// Standards that cannot be combined, or one that needs the tagging that is off.
+pub fn pdf_settings(
+    doc: &model::Document,
+    layout_options: &layout::LayoutOptions,
+    pdf_options: &export::PdfOptions,
+) -> Result<(layout::LayoutOptions, export::PdfOptions), Diagnostics> {
+    let pdf_options = pdf_options.for_document(doc)?;
+    let layout_options = layout::LayoutOptions {
+        structure: pdf_options.tagged,
+        ..layout_options.clone()
+    };
+    Ok((layout_options, pdf_options))
+}
+
+impl PdfOutput {
+    /// The writer's result with the layout's page count and warnings; when writing
+    /// failed, the warnings come after its errors.
+    ///
+    /// # Errors
+    /// The writer's errors.
+    pub fn with_warnings(
+        bytes: Result<Vec<u8>, Diagnostics>,
+        page_count: usize,
+        mut warnings: Vec<Diagnostic>,
+    ) -> Result<Warned<PdfOutput>, Diagnostics> {
+        match bytes {
+            Ok(bytes) => Ok(Warned {
+                output: PdfOutput { bytes, page_count },
+                warnings,
+            }),
+            Err(mut e) => {
+                e.0.append(&mut warnings);
+                Err(e)
+            }
+        }
+    }
 }
 
 /// Renders a JSON document to one SVG per page, ignoring warnings.

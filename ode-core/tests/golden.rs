@@ -5,6 +5,8 @@
 //! mismatch, `target/ode-golden/report.html` shows the differing lines beside the
 //! rendered pages (the SVG export), so a change can be judged by eye.
 
+mod common;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -166,29 +168,10 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests")
 }
 
-/// Fonts the script documents (`text-bidi-*`, `text-scripts-*`, `text-cjk-*`) use, from
-/// Debian's `fonts-noto-core` and `fonts-noto-cjk` (`scripts/test.sh` installs them).
-const NOTO: &[&str] = &[
-    "truetype/noto/NotoSansArabic-Regular.ttf",
-    "truetype/noto/NotoSansHebrew-Regular.ttf",
-    "truetype/noto/NotoSansDevanagari-Regular.ttf",
-    "truetype/noto/NotoSansThai-Regular.ttf",
-    "opentype/noto/NotoSansCJK-Regular.ttc",
-];
-
+/// The built-in fonts, the Noto fonts the script documents (`text-bidi-*`,
+/// `text-scripts-*`, `text-cjk-*`) use, and the test assets.
 fn resources() -> MemoryResources {
-    let mut book = FontBook::with_defaults();
-    for f in NOTO {
-        let path = Path::new("/usr/share/fonts").join(f);
-        let bytes = std::fs::read(&path).unwrap_or_else(|e| {
-            panic!(
-                "{}: {e}; install fonts-noto-core and fonts-noto-cjk",
-                path.display()
-            )
-        });
-        book.add(bytes).unwrap();
-    }
-    let mut res = MemoryResources::new(book);
+    let mut res = MemoryResources::new(common::noto_book());
     for entry in std::fs::read_dir(root().join("assets")).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_string_lossy().into_owned();

@@ -5,34 +5,16 @@
 //! OpenType features and font fallback chains. The tests fail, not skip, when the
 //! fonts are missing.
 
-use std::path::Path;
+mod common;
+
 use std::process::Command;
 
 use ode_core::MemoryResources;
 use ode_core::frame::{Item, PagedDocument, TextItem};
 use ode_core::text::FontBook;
 
-const FONTS: &[&str] = &[
-    "truetype/noto/NotoSansArabic-Regular.ttf",
-    "truetype/noto/NotoSansHebrew-Regular.ttf",
-    "truetype/noto/NotoSansDevanagari-Regular.ttf",
-    "truetype/noto/NotoSansThai-Regular.ttf",
-    "opentype/noto/NotoSansCJK-Regular.ttc",
-];
-
 fn resources() -> MemoryResources {
-    let mut book = FontBook::with_defaults();
-    for f in FONTS {
-        let path = Path::new("/usr/share/fonts").join(f);
-        let bytes = std::fs::read(&path).unwrap_or_else(|e| {
-            panic!(
-                "{}: {e}; install fonts-noto-core and fonts-noto-cjk (scripts/test.sh does)",
-                path.display()
-            )
-        });
-        book.add(bytes).unwrap();
-    }
-    MemoryResources::new(book)
+    MemoryResources::new(common::noto_book())
 }
 
 fn render(res: &MemoryResources, json: &str) -> PagedDocument {

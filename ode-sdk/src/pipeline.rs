@@ -43,11 +43,7 @@ pub(crate) fn pdf_document(
     layout_options: &LayoutOptions,
     pdf_options: &PdfOptions,
 ) -> Result<Warned<PdfOutput>, Diagnostics> {
-    let pdf_options = pdf_options.for_document(doc)?;
-    let layout_options = LayoutOptions {
-        structure: pdf_options.tagged,
-        ..layout_options.clone()
-    };
+    let (layout_options, pdf_options) = ode_core::pdf_settings(doc, layout_options, pdf_options)?;
     let fonts = res.fonts();
     let (tx, rx) = mpsc::sync_channel::<Msg>(QUEUE);
     // Written pages go back to be dropped where they were allocated: freeing them on
@@ -127,7 +123,7 @@ pub(crate) fn pdf_document(
         };
         let Warned {
             output: summary,
-            mut warnings,
+            warnings,
         } = laid_out;
         let _ = tx.send(Msg::Finish {
             outline: summary.outline,
@@ -138,17 +134,7 @@ pub(crate) fn pdf_document(
         let bytes = match writer.join() {
             Ok(r) => r,
             Err(panic) => std::panic::resume_unwind(panic),
-        }
-        .map_err(|mut e| {
-            e.0.append(&mut warnings);
-            e
-        })?;
-        Ok(Warned {
-            output: PdfOutput {
-                bytes,
-                page_count: summary.page_count,
-            },
-            warnings,
-        })
+        };
+        PdfOutput::with_warnings(bytes, summary.page_count, warnings)
     })
 }

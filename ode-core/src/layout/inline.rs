@@ -1360,14 +1360,27 @@ fn cut_piece(piece: &Piece, k: usize) -> (Piece, Piece) {
         .iter()
         .map(|g| g.advance * piece.size + piece.letter_spacing)
         .sum();
+    halves(piece, g0..k, k..piece.glyph_range.end, cut, head_w)
+}
+
+/// The two pieces `piece` splits into at text offset `cut`: the logical head (its
+/// glyphs `head_glyphs`, `head_w` wide) and the tail. For right-to-left pieces the
+/// head's glyphs are the visual end of the piece.
+fn halves(
+    piece: &Piece,
+    head_glyphs: std::ops::Range<usize>,
+    tail_glyphs: std::ops::Range<usize>,
+    cut: usize,
+    head_w: f32,
+) -> (Piece, Piece) {
     let mut head = piece.clone();
-    head.glyph_range = g0..k;
+    head.glyph_range = head_glyphs;
     head.range = piece.range.start..cut;
     head.width = head_w;
     head.trailing_ws = 0.0;
     head.all_ws = false;
     let mut tail = piece.clone();
-    tail.glyph_range = k..piece.glyph_range.end;
+    tail.glyph_range = tail_glyphs;
     tail.range = cut..piece.range.end;
     tail.width = piece.width - head_w;
     (head, tail)
@@ -1449,17 +1462,8 @@ fn split_word(words: &mut Vec<Word>, pieces: &mut Vec<Piece>, i: usize, avail: f
                 return;
             }
             let cut = piece.text_base + piece.glyphs[m - 1].cluster as usize;
-            let mut head = piece.clone();
-            head.glyph_range = m..g1;
-            head.range = piece.range.start..cut;
-            head.width = head_w;
-            head.trailing_ws = 0.0;
-            head.all_ws = false;
-            let mut tail = piece.clone();
-            tail.glyph_range = g0..m;
-            tail.range = cut..piece.range.end;
-            tail.width = piece.width - head_w;
-            apply_split(words, pieces, i, pi, (head, tail), before + head_w);
+            let split = halves(&piece, m..g1, g0..m, cut, head_w);
+            apply_split(words, pieces, i, pi, split, before + head_w);
             return;
         }
         for k in 0..piece.glyph_range.len() {
