@@ -49,12 +49,12 @@ fn data_format(path: &Path) -> Result<DataFormat, Failure> {
 
 /// Compiles a template; `--lenient` and `--name` apply.
 pub(crate) fn template(
-    text: &str,
+    doc: Value,
     name: &str,
     lenient: bool,
     file_name: Option<&str>,
 ) -> Result<Template, Failure> {
-    let mut t = Template::parse(text).map_err(|d| Failure(1, report(name, &d.0)))?;
+    let mut t = Template::new(doc).map_err(|d| Failure(1, report(name, &d.0)))?;
     if lenient {
         t.set_lenient(true);
     }
@@ -89,11 +89,7 @@ pub(crate) fn load(
     if data.is_none() && !ode_sdk::ode_core::template::is_template(&value) {
         return Ok(Source::Json(value));
     }
-    let mut t = ode_sdk::ode_core::template::Template::new(value)
-        .map_err(|d| Failure(1, report(name, &d.0)))?;
-    if lenient {
-        t.set_lenient(true);
-    }
+    let t = template(value, name, lenient, None)?;
     let value = match data {
         Some(path) => {
             let format = data_format(path)?;
@@ -165,7 +161,9 @@ impl Merge<'_> {
             ));
         }
         let text = read(self.input)?;
-        let t = template(&text, &name, self.lenient, self.name)?;
+        let doc = ode_sdk::ode_core::model::parse_value(&text)
+            .map_err(|d| Failure(1, report(&name, &d.0)))?;
+        let t = template(doc, &name, self.lenient, self.name)?;
         let format = data_format(self.data)?;
         let records = data::records(&read(self.data)?, format)
             .map_err(|e| Failure(1, format!("{dname}: {e}")))?;
