@@ -22,9 +22,25 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#[cfg(feature = "service")]
+pub mod api;
+#[cfg(feature = "service")]
+pub mod blob;
+#[cfg(feature = "client")]
+pub mod client;
+#[cfg(feature = "service")]
+pub mod config;
 pub mod data;
+#[cfg(feature = "service")]
+pub mod db;
+#[cfg(feature = "service")]
+pub mod domain;
+#[cfg(feature = "service")]
+pub mod jobs;
 mod pipeline;
 mod resources;
+#[cfg(feature = "service")]
+pub mod service;
 mod sources;
 
 use std::path::{Path, PathBuf};
@@ -111,6 +127,7 @@ impl RenderError {
 pub struct Renderer {
     resources: DirResources,
     pdf: PdfOptions,
+    layout: ode_core::layout::LayoutOptions,
     /// Write PDF on a second thread while layout goes on.
     pdf_thread: bool,
 }
@@ -127,6 +144,7 @@ impl Renderer {
         Renderer {
             resources: DirResources::new(FontBook::with_defaults(), None),
             pdf: PdfOptions::default(),
+            layout: ode_core::layout::LayoutOptions::default(),
             pdf_thread: true,
         }
     }
@@ -187,6 +205,23 @@ impl Renderer {
         self
     }
 
+    /// Images (and other assets) held in memory, keyed by the `src` documents use;
+    /// looked up before the asset folder.
+    pub fn with_assets(
+        mut self,
+        assets: std::sync::Arc<std::collections::BTreeMap<String, ode_core::text::Bytes>>,
+    ) -> Self {
+        self.resources.set_memory_assets(Some(assets));
+        self
+    }
+
+    /// Refuses documents of more than `pages` pages (a [`RenderError::Invalid`] saying
+    /// so) instead of laying them out to the end.
+    pub fn with_max_pages(mut self, pages: usize) -> Self {
+        self.layout.max_pages = pages;
+        self
+    }
+
     /// The fonts and assets this renderer uses.
     pub fn resources(&self) -> &DirResources {
         &self.resources
@@ -231,7 +266,7 @@ impl Renderer {
         page: Option<usize>,
     ) -> Result<Rendered, RenderError> {
         let fonts = self.resources.fonts();
-        let layout = ode_core::layout::LayoutOptions::default();
+        let layout = &self.layout;
         match format {
             Format::Pdf => {
                 // Written page by page as layout finishes each one, on a second
@@ -239,9 +274,9 @@ impl Renderer {
                 let two_cores = self.pdf_thread
                     && std::thread::available_parallelism().is_ok_and(|n| n.get() > 1);
                 let w = if two_cores {
-                    pipeline::pdf_document(doc, &self.resources, &layout, &self.pdf)
+                    pipeline::pdf_document(doc, &self.resources, layout, &self.pdf)
                 } else {
-                    ode_core::pdf_document(doc, &self.resources, &layout, &self.pdf)
+                    ode_core::pdf_document(doc, &self.resources, layout, &self.pdf)
                 }
                 .map_err(RenderError::Invalid)?;
                 Ok(Rendered {
@@ -251,7 +286,7 @@ impl Renderer {
                 })
             }
             Format::Svg => {
-                let w = ode_core::layout::layout(doc, &self.resources, &layout)
+                let w = ode_core::layout::layout(doc, &self.resources, layout)
                     .map_err(RenderError::Invalid)?;
                 let pages = w.output.pages.len();
                 let svgs = ode_core::export::svg(
@@ -276,7 +311,7 @@ impl Renderer {
                     Some(p) => Some(p - 1),
                     None => None,
                 };
-                let w = ode_core::png_document(doc, &self.resources, &layout, png, only)
+                let w = ode_core::png_document(doc, &self.resources, layout, png, only)
                     .map_err(RenderError::Invalid)?;
                 Ok(Rendered {
                     pages: w.output.page_count,

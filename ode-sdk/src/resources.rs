@@ -1,6 +1,8 @@
 //! Fonts plus images read from a folder.
 
+use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
 
 use ode_core::text::{Bytes, FontBook};
 use ode_core::{AssetError, Resources};
@@ -11,12 +13,24 @@ use ode_core::{AssetError, Resources};
 pub struct DirResources {
     fonts: FontBook,
     root: Option<PathBuf>,
+    /// Assets held in memory, looked up before the folder.
+    memory: Option<Arc<BTreeMap<String, Bytes>>>,
 }
 
 impl DirResources {
     /// Fonts, and the folder images are read from (none: every image is missing).
     pub fn new(fonts: FontBook, root: Option<PathBuf>) -> Self {
-        DirResources { fonts, root }
+        DirResources {
+            fonts,
+            root,
+            memory: None,
+        }
+    }
+
+    /// Assets held in memory (keyed by the `src` documents use), looked up before the
+    /// folder.
+    pub fn set_memory_assets(&mut self, assets: Option<Arc<BTreeMap<String, Bytes>>>) {
+        self.memory = assets;
     }
 
     /// The fonts, to add more.
@@ -36,6 +50,9 @@ impl Resources for DirResources {
     }
 
     fn asset(&self, key: &str) -> Result<Bytes, AssetError> {
+        if let Some(bytes) = self.memory.as_ref().and_then(|m| m.get(key)) {
+            return Ok(bytes.clone());
+        }
         let Some(root) = &self.root else {
             return Err(AssetError::NotFound);
         };
