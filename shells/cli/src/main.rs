@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod serve;
 mod sources;
 use ode_sdk::{
     Diagnostic, Format, Output, PdfOptions, PdfStandard, PngOptions, RenderError, Renderer,
@@ -92,6 +93,53 @@ enum Command {
     },
     /// Print the JSON Schema of the document format.
     Schema,
+    /// Run the HTTP API and an export worker in one process. With no settings this is
+    /// the embedded setup: an SQLite file and blobs under ./ode-data, an in-memory queue.
+    Serve {
+        /// Settings file (YAML); `ODE__SECTION__FIELD` variables override it.
+        #[arg(long, env = "ODE_CONFIG")]
+        config: Option<PathBuf>,
+        /// Where the SQLite file and local blobs go (default ./ode-data).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        /// Address to listen on (default 127.0.0.1).
+        #[arg(long)]
+        host: Option<String>,
+        /// Port to listen on (default 8080; 0 picks a free one).
+        #[arg(long)]
+        port: Option<u16>,
+    },
+    /// Manage tenants and API keys of a service (same settings as `serve`).
+    Admin {
+        /// Settings file (YAML); `ODE__SECTION__FIELD` variables override it.
+        #[arg(long, env = "ODE_CONFIG")]
+        config: Option<PathBuf>,
+        /// Data directory of an embedded setup (default ./ode-data).
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a tenant and its first API key (printed once; only its hash is kept).
+    CreateTenant {
+        /// A name for people.
+        name: String,
+    },
+    /// Create another API key for a tenant.
+    CreateKey {
+        /// The tenant's id.
+        #[arg(long)]
+        tenant: String,
+        /// A name for the key.
+        #[arg(long, default_value = "api key")]
+        name: String,
+    },
+    /// List the tenants.
+    ListTenants,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -176,6 +224,29 @@ fn report(file: &str, diags: &[Diagnostic]) -> String {
 
 fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
+        Command::Serve {
+            config,
+            data_dir,
+            host,
+            port,
+        } => serve::serve(serve::settings(config.as_deref(), data_dir, host, port)?),
+        Command::Admin {
+            config,
+            data_dir,
+            command,
+        } => {
+            let settings = serve::settings(config.as_deref(), data_dir, None, None)?;
+            serve::admin(
+                settings,
+                match command {
+                    AdminCommand::CreateTenant { name } => serve::Admin::CreateTenant { name },
+                    AdminCommand::CreateKey { tenant, name } => {
+                        serve::Admin::CreateKey { tenant, name }
+                    }
+                    AdminCommand::ListTenants => serve::Admin::ListTenants,
+                },
+            )
+        }
         Command::Schema => {
             let schema = serde_json::to_string_pretty(&ode_sdk::ode_core::model::schema())
                 .expect("schema serializes");

@@ -1,0 +1,134 @@
+//! ODE's hosted HTTP API (actix-web): a thin skin over [`ode_sdk::service::Service`].
+//!
+//! Routes live under `/v1` (see [`openapi::ApiDoc`], served at `/v1/openapi.json` and
+//! as a page at `/docs`); `/health`, `/ready` and `/metrics` are for the platform.
+//! [`start`] binds the server; the binary (`ode-api`) and `ode serve` decide when to
+//! stop it, so that a shutdown finishes the requests in flight.
+
+pub mod auth;
+pub mod error;
+pub mod openapi;
+pub mod routes;
+pub mod telemetry;
+
+use std::net::{SocketAddr, TcpListener};
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::http::StatusCode;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use ode_sdk::service::Service;
+
+use crate::error::ApiError;
+use crate::routes::{documents, exports, fonts, ops, render, webhook};
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct State {
+    /// The service.
+    pub service: Service,
+    /// Metrics.
+    pub metrics: telemetry::Metrics,
+    /// Per-key rate limits.
+    pub limiter: auth::RateLimiter,
+}
+
+/// Adds every route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(render::render)
+        .service(documents::create)
+        .service(documents::list)
+        .service(documents::list_assets)
+        .service(documents::put_asset)
+        .service(documents::get_one)
+        .service(documents::replace)
+        .service(documents::remove)
+        .service(exports::create)
+        .service(exports::list)
+        .service(exports::download)
+        .service(exports::get_one)
+        .service(fonts::upload)
+        .service(fonts::list)
+        .service(fonts::remove)
+        .service(webhook::set)
+        .service(webhook::get_one)
+        .service(webhook::remove)
+        .service(ops::health)
+        .service(ops::ready)
+        .service(ops::metrics)
+        .service(ops::openapi)
+        .service(ops::docs);
+}
+
+/// Starts the API on a bound listener; the server runs until its handle is told to
+/// stop (gracefully: accepting nothing more, finishing requests in flight for up to
+/// `api.shutdown_grace_secs`). Signals are left to the caller.
+///
+/// # Errors
+/// When the listener cannot be used.
+pub fn start(service: Service, listener: TcpListener) -> std::io::Result<(Server, SocketAddr)> {
+    let addr = listener.local_addr()?;
+    let api = &service.settings().api;
+    let workers = if api.workers == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        api.workers
+    };
+    let grace = api.shutdown_grace_secs;
+    let state = web::Data::new(State {
+        service,
+        metrics: telemetry::Metrics::new(),
+        limiter: auth::RateLimiter::default(),
+    });
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                ApiError::bad_request("?", format!("query string: {e}")).into()
+            }))
+            .app_data(
+                web::PathConfig::default()
+                    .error_handler(|e, _| ApiError::bad_request("", format!("path: {e}")).into()),
+            )
+            .wrap(from_fn(telemetry::observe))
+            .configure(configure)
+            .default_service(web::to(|| async {
+                HttpResponse::from_error(ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    "no such route (see /v1/openapi.json)",
+                ))
+            }))
+    })
+    .workers(workers)
+    .shutdown_timeout(grace)
+    .client_request_timeout(Duration::from_secs(60))
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    Ok((server, addr))
+}
+
+/// Resolves at SIGTERM or SIGINT (Ctrl-C).
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

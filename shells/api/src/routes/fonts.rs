@@ -1,0 +1,91 @@
+//! `/v1/fonts`: a tenant's own fonts, usable by all its documents.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use ode_sdk::api::{ErrorBody, FontInfo};
+use ode_sdk::domain::FontId;
+use serde::Deserialize;
+
+use crate::State;
+use crate::auth::Auth;
+use crate::error::ApiError;
+use crate::routes::{parse_id, read_body};
+
+/// The uploaded file's name.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UploadQuery {
+    /// File name, kept for lists (default `font`).
+    pub file_name: Option<String>,
+}
+
+/// Uploads a TTF, OTF or TTC file (the raw bytes are the body). Documents select it by
+/// its family name.
+#[utoipa::path(
+    tag = "fonts",
+    params(UploadQuery),
+    request_body(content = Vec<u8>, content_type = "font/ttf"),
+    responses(
+        (status = 201, description = "Stored", body = FontInfo),
+        (status = 401, description = "Missing or unknown API key", body = ErrorBody),
+        (status = 413, description = "Too large", body = ErrorBody),
+        (status = 422, description = "Not a font", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+#[post("/v1/fonts")]
+pub async fn upload(
+    state: web::Data<State>,
+    auth: Auth,
+    q: web::Query<UploadQuery>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let limit = state.service.settings().limits.max_font_bytes;
+    let body = read_body(&req, payload, limit).await?;
+    let record = state
+        .service
+        .upload_font(
+            auth.tenant(),
+            q.file_name.as_deref().unwrap_or("font"),
+            body,
+        )
+        .await?;
+    Ok(HttpResponse::Created().json(FontInfo::from(&record)))
+}
+
+/// The tenant's fonts.
+#[utoipa::path(
+    tag = "fonts",
+    responses(
+        (status = 200, description = "Fonts", body = Vec<FontInfo>),
+        (status = 401, description = "Missing or unknown API key", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+#[get("/v1/fonts")]
+pub async fn list(state: web::Data<State>, auth: Auth) -> Result<HttpResponse, ApiError> {
+    let fonts = state.service.fonts(auth.tenant()).await?;
+    Ok(HttpResponse::Ok().json(fonts.iter().map(FontInfo::from).collect::<Vec<_>>()))
+}
+
+/// Deletes a font.
+#[utoipa::path(
+    tag = "fonts",
+    params(("id" = String, Path, description = "Font id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Missing or unknown API key", body = ErrorBody),
+        (status = 404, description = "No such font", body = ErrorBody),
+    ),
+    security(("api_key" = []))
+)]
+#[delete("/v1/fonts/{id}")]
+pub async fn remove(
+    state: web::Data<State>,
+    auth: Auth,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id: FontId = parse_id(&id, "font")?;
+    state.service.delete_font(auth.tenant(), id).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
