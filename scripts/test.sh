@@ -99,8 +99,9 @@ fi
 chromium --version
 
 # ---------------------------------------------------------------------------------------
-# No test needs these yet, so a failure here warns instead of failing the run.
-step "Services (PostgreSQL, Redis)"
+# The service's integration tests run against real PostgreSQL, Redis and an S3 server
+# (moto, in a venv, see scripts/moto.sh): each is installed and started when missing.
+step "Services (PostgreSQL, Redis, S3 on moto)"
 pg_up() { pg_isready -q -h 127.0.0.1 >/dev/null 2>&1; }
 redis_up() { [ "$(redis-cli -h 127.0.0.1 ping 2>/dev/null)" = "PONG" ]; }
 wait_for() { # wait_for SECONDS CHECK
@@ -141,13 +142,21 @@ start_redis() {
 if start_postgres; then
     echo "PostgreSQL: up on 127.0.0.1:5432"
 else
-    warn "PostgreSQL is not running on 127.0.0.1:5432 (no test needs it yet)"
+    echo "error: PostgreSQL is not running on 127.0.0.1:5432 and could not be started" >&2
+    exit 1
 fi
 if start_redis; then
     echo "Redis: up on 127.0.0.1:6379"
 else
-    warn "Redis is not running on 127.0.0.1:6379 (no test needs it yet)"
+    echo "error: Redis is not running on 127.0.0.1:6379 and could not be started" >&2
+    exit 1
 fi
+# runuser starts a private PostgreSQL for the outage test (shells/api/tests/api/resilience.rs).
+if ! python3 -m venv --help >/dev/null 2>&1 || ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+    apt_install python3-venv
+fi
+./scripts/moto.sh
+export ODE_TEST_S3_ENDPOINT="http://127.0.0.1:${ODE_MOTO_PORT:-9000}"
 
 # ---------------------------------------------------------------------------------------
 step "Rust toolchain (wasm32 target, cargo-nextest)"
@@ -188,6 +197,11 @@ cargo build -p ode-cli
 # Doctests first (nextest does not run them) so that nextest's summary ends the output.
 step "cargo test --workspace --doc"
 cargo test --workspace --doc
+
+# The multi-process test (shells/worker/tests/fleet.rs) runs the ode-api and ode-worker
+# binaries.
+step "cargo build --workspace --bins"
+cargo build --workspace --bins
 
 NEXTEST_ARGS=()
 if [ "${CI:-}" = "true" ]; then

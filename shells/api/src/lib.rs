@@ -17,7 +17,7 @@ use std::time::Duration;
 use actix_web::dev::Server;
 use actix_web::http::StatusCode;
 use actix_web::middleware::from_fn;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use ode_sdk::service::Service;
 
 use crate::error::ApiError;
@@ -93,13 +93,7 @@ pub fn start(service: Service, listener: TcpListener) -> std::io::Result<(Server
             )
             .wrap(from_fn(telemetry::observe))
             .configure(configure)
-            .default_service(web::to(|| async {
-                HttpResponse::from_error(ApiError::new(
-                    StatusCode::NOT_FOUND,
-                    "not_found",
-                    "no such route (see /v1/openapi.json)",
-                ))
-            }))
+            .default_service(web::to(no_route))
     })
     .workers(workers)
     .shutdown_timeout(grace)
@@ -108,6 +102,35 @@ pub fn start(service: Service, listener: TcpListener) -> std::io::Result<(Server
     .listen(listener)?
     .run();
     Ok((server, addr))
+}
+
+/// The answer when no route takes a request: 405 with `Allow` when the path is one the
+/// OpenAPI document describes but the method is not, else 404.
+async fn no_route(req: HttpRequest) -> HttpResponse {
+    let allowed = req
+        .resource_map()
+        .match_pattern(req.path())
+        .and_then(|pattern| openapi::allowed_methods(&pattern));
+    match allowed {
+        Some(allow) => {
+            let mut r = HttpResponse::from_error(ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                format!("{} is not allowed here; use {allow}", req.method()),
+            ));
+            r.headers_mut().insert(
+                actix_web::http::header::ALLOW,
+                actix_web::http::header::HeaderValue::from_str(&allow)
+                    .unwrap_or_else(|_| actix_web::http::header::HeaderValue::from_static("GET")),
+            );
+            r
+        }
+        None => HttpResponse::from_error(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such route (see /v1/openapi.json)",
+        )),
+    }
 }
 
 /// Resolves at SIGTERM or SIGINT (Ctrl-C).

@@ -1,6 +1,9 @@
 //! The OpenAPI document, generated from the handlers' annotations and the body types
 //! in `ode_sdk::api`, and a plain HTML page made from it.
 
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -51,6 +54,39 @@ impl Modify for BearerAuth {
             ),
         );
     }
+}
+
+/// The methods (`GET, PUT`) the document lists for an actix route pattern, whose
+/// `{name:regex}` segments read as `{name}`; `None` for a path it does not describe.
+pub fn allowed_methods(pattern: &str) -> Option<String> {
+    static METHODS: OnceLock<HashMap<String, String>> = OnceLock::new();
+    let methods = METHODS.get_or_init(|| {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+        let mut map = HashMap::new();
+        if let Some(paths) = doc["paths"].as_object() {
+            for (path, ops) in paths {
+                if let Some(ops) = ops.as_object() {
+                    let list: Vec<String> = ops.keys().map(|m| m.to_uppercase()).collect();
+                    map.insert(path.clone(), list.join(", "));
+                }
+            }
+        }
+        map
+    });
+    let mut path = String::with_capacity(pattern.len());
+    let (mut in_name, mut in_regex) = (false, false);
+    for c in pattern.chars() {
+        match c {
+            '{' => in_name = true,
+            ':' if in_name => in_regex = true,
+            '}' => (in_name, in_regex) = (false, false),
+            _ => {}
+        }
+        if !in_regex {
+            path.push(c);
+        }
+    }
+    methods.get(&path).cloned()
 }
 
 fn escape(s: &str) -> String {

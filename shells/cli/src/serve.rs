@@ -53,6 +53,12 @@ async fn connect(
 pub fn serve(settings: Settings) -> Result<(), Failure> {
     runtime()?.block_on(async move {
         ode_api::telemetry::init_logging();
+        let mut settings = settings;
+        // One process: the API's /metrics already shows exports and queue depth, so the
+        // worker's own metrics port stays closed unless it is asked for.
+        if std::env::var_os("ODE__WORKER__METRICS_PORT").is_none() {
+            settings.worker.metrics_port = 0;
+        }
         let addr = format!("{}:{}", settings.api.host, settings.api.port);
         let data_dir = settings.data_dir.0.clone();
         let (service, queue) = connect(settings).await?;

@@ -14,6 +14,7 @@ use crate::routes::{PageQuery, parse_id, read_body};
 /// error found, at its JSON path).
 #[utoipa::path(
     tag = "documents",
+    operation_id = "create_document",
     request_body = DocumentInput,
     responses(
         (status = 201, description = "Stored", body = DocumentInfo),
@@ -55,12 +56,14 @@ pub async fn create(
 #[into_params(parameter_in = Query)]
 pub struct KindQuery {
     /// `document`, `template` or `markdown` (default: all).
+    #[param(value_type = Option<SourceKind>)]
     pub kind: Option<String>,
 }
 
 /// Lists the tenant's documents, newest first.
 #[utoipa::path(
     tag = "documents",
+    operation_id = "list_documents",
     params(PageQuery, KindQuery),
     responses(
         (status = 200, description = "A page of documents", body = List<DocumentInfo>),
@@ -100,6 +103,7 @@ pub async fn list(
 /// A stored document with its source.
 #[utoipa::path(
     tag = "documents",
+    operation_id = "get_document",
     params(("id" = String, Path, description = "Document id")),
     responses(
         (status = 200, description = "The document", body = DocumentInfo),
@@ -127,6 +131,7 @@ pub async fn get_one(
 /// Replaces a document's source (and name); its version goes up by one.
 #[utoipa::path(
     tag = "documents",
+    operation_id = "replace_document",
     params(("id" = String, Path, description = "Document id")),
     request_body = DocumentInput,
     responses(
@@ -168,6 +173,7 @@ pub async fn replace(
 /// own copy of the input and their results).
 #[utoipa::path(
     tag = "documents",
+    operation_id = "delete_document",
     params(("id" = String, Path, description = "Document id")),
     responses(
         (status = 204, description = "Deleted"),
@@ -190,11 +196,12 @@ pub async fn remove(
 /// Stores an asset (an image) of a document; its `src` names it by `name`.
 #[utoipa::path(
     tag = "documents",
+    operation_id = "put_document_asset",
     params(
         ("id" = String, Path, description = "Document id"),
         ("name" = String, Path, description = "Asset name: a relative path such as `images/logo.png`"),
     ),
-    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    request_body(description = "The file's bytes", content(("application/octet-stream"))),
     responses(
         (status = 204, description = "Stored"),
         (status = 400, description = "Bad asset name", body = ErrorBody),
@@ -230,6 +237,7 @@ pub async fn put_asset(
 /// The names of a document's assets.
 #[utoipa::path(
     tag = "documents",
+    operation_id = "list_document_assets",
     params(("id" = String, Path, description = "Document id")),
     responses(
         (status = 200, description = "Asset names", body = Vec<String>),

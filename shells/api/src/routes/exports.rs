@@ -16,6 +16,7 @@ use crate::routes::{PageQuery, parse_id, read_body};
 /// export made then is returned with 200.
 #[utoipa::path(
     tag = "exports",
+    operation_id = "create_export",
     request_body = ExportRequest,
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retrying the creation safe")),
     responses(
@@ -71,6 +72,7 @@ pub async fn create(
 /// Lists the tenant's exports, newest first.
 #[utoipa::path(
     tag = "exports",
+    operation_id = "list_exports",
     params(PageQuery),
     responses(
         (status = 200, description = "A page of exports", body = List<ExportInfo>),
@@ -100,6 +102,7 @@ pub async fn list(
 /// An export's status and history.
 #[utoipa::path(
     tag = "exports",
+    operation_id = "get_export",
     params(("id" = String, Path, description = "Export id")),
     responses(
         (status = 200, description = "The export", body = ExportInfo),
@@ -130,6 +133,7 @@ pub struct FileQuery {
 /// from local storage.
 #[utoipa::path(
     tag = "exports",
+    operation_id = "download_export",
     params(("id" = String, Path, description = "Export id"), FileQuery),
     responses(
         (status = 200, description = "The file", content((String = "application/pdf"), (String = "image/svg+xml"), (String = "image/png"))),

@@ -22,8 +22,12 @@ pub struct UploadQuery {
 /// its family name.
 #[utoipa::path(
     tag = "fonts",
+    operation_id = "upload_font",
     params(UploadQuery),
-    request_body(content = Vec<u8>, content_type = "font/ttf"),
+    request_body(
+        description = "The font file's bytes",
+        content(("font/ttf"), ("font/otf"), ("font/collection"), ("application/octet-stream"))
+    ),
     responses(
         (status = 201, description = "Stored", body = FontInfo),
         (status = 401, description = "Missing or unknown API key", body = ErrorBody),
@@ -56,6 +60,7 @@ pub async fn upload(
 /// The tenant's fonts.
 #[utoipa::path(
     tag = "fonts",
+    operation_id = "list_fonts",
     responses(
         (status = 200, description = "Fonts", body = Vec<FontInfo>),
         (status = 401, description = "Missing or unknown API key", body = ErrorBody),
@@ -71,6 +76,7 @@ pub async fn list(state: web::Data<State>, auth: Auth) -> Result<HttpResponse, A
 /// Deletes a font.
 #[utoipa::path(
     tag = "fonts",
+    operation_id = "delete_font",
     params(("id" = String, Path, description = "Font id")),
     responses(
         (status = 204, description = "Deleted"),

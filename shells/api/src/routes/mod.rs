@@ -63,6 +63,7 @@ pub fn parse_id<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, ApiErr
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<i64>,
     /// The `next` value of the previous page.
     pub after: Option<String>,

@@ -13,6 +13,7 @@ use crate::routes::read_body;
 /// retried with backoff until it answers 2xx.
 #[utoipa::path(
     tag = "webhook",
+    operation_id = "set_webhook",
     request_body = WebhookInput,
     responses(
         (status = 200, description = "Set", body = WebhookInfo),
@@ -40,6 +41,7 @@ pub async fn set(
 /// The webhook.
 #[utoipa::path(
     tag = "webhook",
+    operation_id = "get_webhook",
     responses(
         (status = 200, description = "The webhook", body = WebhookInfo),
         (status = 401, description = "Missing or unknown API key", body = ErrorBody),
@@ -61,6 +63,7 @@ pub async fn get_one(auth: Auth) -> Result<HttpResponse, ApiError> {
 /// Removes the webhook.
 #[utoipa::path(
     tag = "webhook",
+    operation_id = "delete_webhook",
     responses(
         (status = 204, description = "Removed"),
         (status = 401, description = "Missing or unknown API key", body = ErrorBody),

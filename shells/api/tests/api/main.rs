@@ -9,6 +9,7 @@ mod documents;
 mod exports;
 mod ops;
 mod render;
+mod resilience;
 
 /// Declares `embedded` and `production` variants of each test function.
 #[macro_export]
