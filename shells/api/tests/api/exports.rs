@@ -273,7 +273,57 @@ async fn a_finished_export_is_announced_once_by_a_signed_retried_webhook(app: Te
     }
 }
 
+async fn a_job_delivered_many_times_gives_one_result_and_one_webhook(app: TestApp) {
+    let c = &app.client;
+    let (url, got) = receiver().await;
+    c.set_webhook(&WebhookInput { url, secret: None })
+        .await
+        .unwrap();
+    let (e, _) = c
+        .create_export(
+            &ExportRequest {
+                template: Some(letter_template()),
+                records: Some(letters(20)),
+                merge: true,
+                ..Default::default()
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    // The same job, delivered again four times at once (the worker has its own copy).
+    let runs: Vec<_> = (0..4)
+        .map(|i| {
+            let service = app.service.clone();
+            tokio::spawn(async move { service.process_export(e.id, &format!("dup-{i}")).await })
+        })
+        .collect();
+    for r in runs {
+        r.await.unwrap().unwrap();
+    }
+    let done = c.wait_export(e.id, WAIT).await.unwrap();
+    assert_eq!(done.status, ExportStatus::Succeeded);
+    let finished = done
+        .history
+        .iter()
+        .filter(|h| h.status == ExportStatus::Succeeded)
+        .count();
+    assert_eq!(finished, 1, "{:?}", done.history);
+    // Delivered again after it finished: nothing happens.
+    app.service.process_export(e.id, "late").await.unwrap();
+    assert_eq!(c.export(e.id).await.unwrap().history.len(), done.history.len());
+    let deadline = std::time::Instant::now() + WAIT;
+    while got.lock().unwrap().iter().filter(|g| g.2 == 200).count() == 0 {
+        assert!(std::time::Instant::now() < deadline, "no webhook arrived");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let ok = got.lock().unwrap().iter().filter(|g| g.2 == 200).count();
+    assert_eq!(ok, 1, "one webhook");
+}
+
 crate::both_backends!(
+    a_job_delivered_many_times_gives_one_result_and_one_webhook,
     an_export_is_queued_rendered_and_downloaded,
     a_batch_gives_one_file_per_record_or_one_merged_file,
     an_idempotency_key_makes_creation_safe_to_retry,
