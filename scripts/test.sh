@@ -194,6 +194,11 @@ cargo build -p ode-cli
 (cd wasm/test && npm ci --no-audit --no-fund &&
     ODE_BIN="$CARGO_TARGET_DIR/debug/ode" CHROMIUM="$(command -v chromium)" npm test)
 
+# Terraform fmt, checkov, kubernetes-validate, hadolint, actionlint, shellcheck and the
+# acceptance tests of the infrastructure (infra/tests), in a venv of pinned linters.
+step "scripts/infra-check.sh"
+./scripts/infra-check.sh
+
 # Doctests first (nextest does not run them) so that nextest's summary ends the output.
 step "cargo test --workspace --doc"
 cargo test --workspace --doc
