@@ -199,6 +199,14 @@ cargo build -p ode-cli
 step "scripts/infra-check.sh"
 ./scripts/infra-check.sh
 
+# Two APIs behind nginx and two workers on PostgreSQL, Redis and moto, configured by the
+# manifests' variable names: the CD smoke test, then a rolling restart under load.
+step "scripts/rehearsal.sh (local rehearsal of the production topology)"
+if ! command -v nginx >/dev/null 2>&1; then
+    apt_install nginx
+fi
+./scripts/rehearsal.sh
+
 # Doctests first (nextest does not run them) so that nextest's summary ends the output.
 step "cargo test --workspace --doc"
 cargo test --workspace --doc
