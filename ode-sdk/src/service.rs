@@ -369,6 +369,18 @@ impl Service {
                 "the webhook URL must start with http:// or https://",
             ));
         }
+        // A URL the webhook sender could not use is refused now rather than at delivery
+        // (and never shown back to clients that would choke on it).
+        match reqwest::Url::parse(url) {
+            Ok(u) if u.host_str().is_some_and(|h| !h.is_empty()) => {}
+            Ok(_) => return Err(ServiceError::bad("/url", "the webhook URL needs a host")),
+            Err(e) => {
+                return Err(ServiceError::bad(
+                    "/url",
+                    format!("the webhook URL is not a valid URL: {e}"),
+                ));
+            }
+        }
         let secret = match secret {
             Some(s) if s.len() < 16 => {
                 return Err(ServiceError::bad(
@@ -1390,7 +1402,15 @@ impl Service {
     pub async fn sweep(&self) -> Result<(usize, usize), ServiceError> {
         let now = Timestamp::now();
         let w = &self.inner.settings.worker;
-        let stale_before = now.plus_ms(-((w.requeue_after_secs * 1000) as i64));
+        // Queued exports are looked at only when the queue is empty: a backlog is not a
+        // lost message, and pushing it again would only add duplicates. Exports running
+        // past their lease (their worker died) are always taken back.
+        let queue_empty = matches!(self.inner.queue.depth().await, Ok(0));
+        let stale_before = if queue_empty {
+            now.plus_ms(-((w.requeue_after_secs * 1000) as i64))
+        } else {
+            Timestamp(i64::MIN)
+        };
         let stale = self.inner.db.stale_exports(stale_before, now, 500).await?;
         for id in &stale {
             self.inner.queue.push(ExportJob { export_id: *id }).await?;
@@ -1554,7 +1574,16 @@ fn render_export_files(
     let mut failed = Vec::new();
     for (i, rec) in records.iter().enumerate() {
         match template.document(rec) {
-            Ok(doc) => files.push(render_model(renderer, &doc, format, None)?),
+            Ok(doc) => match render_model(renderer, &doc, format, None) {
+                Ok(f) => files.push(f),
+                Err(ServiceError::Invalid(mut items)) => {
+                    for item in &mut items {
+                        item.record = Some(i);
+                    }
+                    return Err(ServiceError::Invalid(items));
+                }
+                Err(e) => return Err(e),
+            },
             Err(d) => failed.push((i, d)),
         }
     }
@@ -1586,6 +1615,9 @@ pub enum StartError {
 /// # Errors
 /// [`StartError`] naming the dependency that failed.
 pub async fn connect(settings: Settings) -> Result<(Service, crate::jobs::Queue), StartError> {
+    // Several TLS users (Redis over `rediss://`, S3, webhooks) share rustls, which is built
+    // with two crypto backends; name one for the process (a second call changes nothing).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let db = crate::db::connect_store(&settings).await?;
     let blobs = crate::blob::connect_blobs(&settings).await?;
     let queue = crate::jobs::connect_queue(&settings.queue).await?;
