@@ -207,6 +207,11 @@ if ! command -v nginx >/dev/null 2>&1; then
 fi
 ./scripts/rehearsal.sh
 
+# schemathesis generates requests from the API's OpenAPI document against `ode serve`:
+# no 5xx, every answer as documented.
+step "scripts/api-fuzz.sh"
+./scripts/api-fuzz.sh
+
 # Doctests first (nextest does not run them) so that nextest's summary ends the output.
 step "cargo test --workspace --doc"
 cargo test --workspace --doc

@@ -84,10 +84,12 @@ impl FromRequest for Auth {
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
                 .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <key>`"))?;
+            // Detached: this future is dropped as soon as another extractor of the
+            // handler fails (a bad query string), possibly mid-query.
+            let (service, token) = (state.service.clone(), token.to_string());
             let who = state
-                .service
-                .authenticate(token)
-                .await?
+                .detached(async move { service.authenticate(&token).await })
+                .await??
                 .ok_or_else(|| unauthorized("unknown or revoked API key"))?;
             state
                 .limiter

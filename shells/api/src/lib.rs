@@ -32,6 +32,36 @@ pub struct State {
     pub metrics: telemetry::Metrics,
     /// Per-key rate limits.
     pub limiter: auth::RateLimiter,
+    /// The runtime that started the server (see [`State::detached`]).
+    pub runtime: Option<tokio::runtime::Handle>,
+}
+
+impl State {
+    /// Runs `work` to its end on the runtime that started the server, even when the
+    /// request awaiting it is dropped half-way (another extractor failed, a timeout, the
+    /// client left). An SQLite query (diesel-async's `SyncConnectionWrapper`) dropped
+    /// unfinished calls `block_in_place`, which panics on an actix worker's
+    /// current-thread runtime.
+    ///
+    /// # Errors
+    /// A 500 when the task panicked or its runtime is gone.
+    pub async fn detached<F, T>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: std::future::Future<Output = T> + Send + 'static,
+        T: Send + 'static,
+    {
+        match &self.runtime {
+            Some(rt) => rt.spawn(work).await.map_err(|e| {
+                tracing::error!(error = %e, "a detached task failed");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error",
+                )
+            }),
+            None => Ok(work.await),
+        }
+    }
 }
 
 /// Adds every route.
@@ -80,6 +110,7 @@ pub fn start(service: Service, listener: TcpListener) -> std::io::Result<(Server
         service,
         metrics: telemetry::Metrics::new(),
         limiter: auth::RateLimiter::default(),
+        runtime: tokio::runtime::Handle::try_current().ok(),
     });
     let server = HttpServer::new(move || {
         App::new()

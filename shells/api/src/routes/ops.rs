@@ -35,8 +35,14 @@ pub async fn ready(state: web::Data<State>) -> HttpResponse {
     };
     let svc = &state.service;
     let (db, queue, blobs) = tokio::join!(
+        // Detached: the timeout drops what it waits for, and an SQLite query must not
+        // be dropped half-way (see `State::detached`).
         tokio::time::timeout(limit, async {
-            svc.db().ping().await.map_err(|e| e.to_string())
+            let db = svc.clone();
+            state
+                .detached(async move { db.db().ping().await.map_err(|e| e.to_string()) })
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()))
         }),
         tokio::time::timeout(limit, async {
             svc.queue().ping().await.map_err(|e| e.to_string())

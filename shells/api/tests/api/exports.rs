@@ -311,7 +311,10 @@ async fn a_job_delivered_many_times_gives_one_result_and_one_webhook(app: TestAp
     assert_eq!(finished, 1, "{:?}", done.history);
     // Delivered again after it finished: nothing happens.
     app.service.process_export(e.id, "late").await.unwrap();
-    assert_eq!(c.export(e.id).await.unwrap().history.len(), done.history.len());
+    assert_eq!(
+        c.export(e.id).await.unwrap().history.len(),
+        done.history.len()
+    );
     let deadline = std::time::Instant::now() + WAIT;
     while got.lock().unwrap().iter().filter(|g| g.2 == 200).count() == 0 {
         assert!(std::time::Instant::now() < deadline, "no webhook arrived");
