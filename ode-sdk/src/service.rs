@@ -517,6 +517,20 @@ impl Service {
         Ok((record, warnings))
     }
 
+    /// The tenant's document record; [`ServiceError::NotFound`] for an id it does not
+    /// have (another tenant's included).
+    async fn stored_document(
+        &self,
+        tenant: TenantId,
+        id: DocumentId,
+    ) -> Result<DocumentRecord, ServiceError> {
+        self.inner
+            .db
+            .document(tenant, id)
+            .await?
+            .ok_or(ServiceError::NotFound("document"))
+    }
+
     /// A stored document and its source.
     ///
     /// # Errors
@@ -526,12 +540,7 @@ impl Service {
         tenant: TenantId,
         id: DocumentId,
     ) -> Result<(DocumentRecord, String), ServiceError> {
-        let record = self
-            .inner
-            .db
-            .document(tenant, id)
-            .await?
-            .ok_or(ServiceError::NotFound("document"))?;
+        let record = self.stored_document(tenant, id).await?;
         let bytes = self
             .inner
             .blobs
@@ -555,12 +564,7 @@ impl Service {
         kind: SourceKind,
         source: &Value,
     ) -> Result<(DocumentRecord, Vec<ErrorItem>), ServiceError> {
-        let old = self
-            .inner
-            .db
-            .document(tenant, id)
-            .await?
-            .ok_or(ServiceError::NotFound("document"))?;
+        let old = self.stored_document(tenant, id).await?;
         if old.kind != kind {
             return Err(ServiceError::bad(
                 "/kind",
@@ -660,11 +664,7 @@ impl Service {
                 "an asset name is a relative path without empty, \".\" or \"..\" segments",
             ));
         }
-        self.inner
-            .db
-            .document(tenant, id)
-            .await?
-            .ok_or(ServiceError::NotFound("document"))?;
+        self.stored_document(tenant, id).await?;
         let key = BlobKey(format!("{}{name}", Self::asset_prefix(tenant, id)));
         self.inner
             .blobs
@@ -682,11 +682,7 @@ impl Service {
         tenant: TenantId,
         id: DocumentId,
     ) -> Result<Vec<String>, ServiceError> {
-        self.inner
-            .db
-            .document(tenant, id)
-            .await?
-            .ok_or(ServiceError::NotFound("document"))?;
+        self.stored_document(tenant, id).await?;
         let prefix = Self::asset_prefix(tenant, id);
         Ok(self
             .inner
@@ -1481,7 +1477,7 @@ fn render_one(
             let r = renderer
                 .render_markdown(&source.text, to_format(format))
                 .map_err(|e| ServiceError::from_render(e, "invalid_markdown"))?;
-            return finish_rendered(r, format, page);
+            return finish_rendered(r, page);
         }
     };
     render_model(renderer, &doc, format, page)
@@ -1502,37 +1498,35 @@ fn render_model(
             (format == ExportFormat::Png).then_some(page),
         )
         .map_err(|e| ServiceError::from_render(e, "invalid_document"))?;
-    finish_rendered(r, format, Some(page))
+    finish_rendered(r, Some(page))
 }
 
-fn finish_rendered(
-    r: crate::Rendered,
-    format: ExportFormat,
-    page: Option<usize>,
-) -> Result<RenderedFile, ServiceError> {
+fn finish_rendered(r: crate::Rendered, page: Option<usize>) -> Result<RenderedFile, ServiceError> {
     let page = page.unwrap_or(1);
+    let crate::Rendered {
+        output,
+        warnings: found,
+        pages,
+    } = r;
     let missing = || {
         ServiceError::BadRequest(vec![
-            ErrorItem::new(
-                "no_such_page",
-                format!("the document has {} pages", r.pages),
-            )
-            .at("/page"),
+            ErrorItem::new("no_such_page", format!("the document has {pages} pages")).at("/page"),
         ])
     };
-    let bytes = match (&r.output, format) {
-        (crate::Output::Pdf(b), _) => b.clone(),
-        (crate::Output::Svg(pages), _) => pages
-            .get(page.wrapping_sub(1))
+    // The output is moved, not copied: a synchronous render hands its bytes straight on.
+    let bytes = match output {
+        crate::Output::Pdf(b) => b,
+        crate::Output::Svg(svgs) => svgs
+            .into_iter()
+            .nth(page.wrapping_sub(1))
             .ok_or_else(missing)?
-            .clone()
             .into_bytes(),
-        (crate::Output::Png(pages), _) => pages.first().ok_or_else(missing)?.clone(),
+        crate::Output::Png(pngs) => pngs.into_iter().next().ok_or_else(missing)?,
     };
     Ok(RenderedFile {
         bytes,
-        pages: r.pages,
-        warnings: warnings(&r.warnings),
+        pages,
+        warnings: warnings(&found),
     })
 }
 
