@@ -59,6 +59,8 @@ export ODE__BLOBS__S3__FONTS_BUCKET="rehearsal-$ID-fonts"
 export ODE__BLOBS__S3__CREATE_BUCKETS=true
 export ODE__API__HOST=127.0.0.1
 export ODE__API__SHUTDOWN_GRACE_SECS=30
+# The clients below share one key; the per-key limit is tested elsewhere (auth.rs).
+export ODE__API__RATE_LIMIT_PER_SEC=1000000
 export ODE__WORKER__SHUTDOWN_GRACE_SECS=90
 export RUST_LOG=warn
 
