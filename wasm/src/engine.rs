@@ -263,6 +263,98 @@ impl Core {
     }
 }
 
+/// A laid-out document kept for drawing its pages one at a time (a live preview draws
+/// only the pages in view).
+#[derive(Debug, Clone)]
+pub struct Laid {
+    /// The pages' frames.
+    pub doc: ode_core::frame::PagedDocument,
+    /// Warnings met on the way.
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Laid {
+    /// Page sizes in points, `(width, height)`.
+    pub fn sizes(&self) -> Vec<(f32, f32)> {
+        self.doc
+            .pages
+            .iter()
+            .map(|p| (p.size.width, p.size.height))
+            .collect()
+    }
+}
+
+/// What a preview lays out: a document, a template with its data, or Markdown.
+#[derive(Debug, Clone, Copy)]
+pub enum Source<'a> {
+    /// Document JSON text.
+    Document(&'a str),
+    /// Template JSON text and data JSON text.
+    Template(&'a str, &'a str),
+    /// Markdown text (with optional front matter).
+    Markdown(&'a str),
+}
+
+impl Core {
+    /// Lays out a source without exporting it: the geometry both the PDF and the SVG
+    /// pages are drawn from.
+    ///
+    /// # Errors
+    /// Every problem found (as a render would report them).
+    pub fn layout(&self, source: Source<'_>) -> Result<Laid, Diagnostics> {
+        let mut warnings = Vec::new();
+        let doc = match source {
+            Source::Document(json) => ode_core::model::parse(json)?,
+            Source::Template(template, data) => {
+                let template = Template::parse(template)?;
+                template.document(&parse_data(data)?)?
+            }
+            Source::Markdown(markdown) => {
+                let converted = ode_core::markdown::to_document(markdown)?;
+                warnings = converted.warnings;
+                ode_core::model::from_value(&converted.output).map_err(|mut d| {
+                    let mut all = std::mem::take(&mut warnings);
+                    all.append(&mut d.0);
+                    Diagnostics(all)
+                })?
+            }
+        };
+        self.need_fonts()?;
+        let options = LayoutOptions {
+            structure: false,
+            ..LayoutOptions::default()
+        };
+        let mut w = ode_core::layout::layout(&doc, &self.res, &options)?;
+        warnings.append(&mut w.warnings);
+        Ok(Laid {
+            doc: w.output,
+            warnings,
+        })
+    }
+
+    /// One page (zero-based) of a layout as a standalone SVG document.
+    ///
+    /// # Errors
+    /// When the layout has no such page.
+    pub fn page_svg(&self, laid: &Laid, index: usize) -> Result<String, Diagnostics> {
+        if index >= laid.doc.pages.len() {
+            return Err(Diagnostics::from(Diagnostic::error(
+                "",
+                format!(
+                    "page index {index} is out of range: the document has {} page(s)",
+                    laid.doc.pages.len()
+                ),
+            )));
+        }
+        Ok(ode_core::export::svg_page(
+            &laid.doc,
+            index,
+            self.res.fonts(),
+            &ode_core::export::SvgOptions::default(),
+        ))
+    }
+}
+
 impl Core {
     /// Layout needs at least one font (the lite build starts with none).
     fn need_fonts(&self) -> Result<(), Diagnostics> {
@@ -396,6 +488,64 @@ mod tests {
         core.add_font(include_bytes!("../../ode-core/fonts/DejaVuSans.ttf").to_vec())
             .unwrap();
         assert_eq!(core.page_count(HELLO).unwrap(), 1);
+    }
+
+    #[test]
+    fn a_layout_draws_the_same_pages_as_a_render() {
+        let mut core = Core::new();
+        for (key, bytes) in [
+            (
+                "assets/logo.svg",
+                &include_bytes!("../../examples/assets/logo.svg")[..],
+            ),
+            (
+                "assets/chart.png",
+                &include_bytes!("../../examples/assets/chart.png")[..],
+            ),
+            (
+                "assets/photo.jpg",
+                &include_bytes!("../../examples/assets/photo.jpg")[..],
+            ),
+        ] {
+            core.add_asset(key, bytes.to_vec());
+        }
+        let report = include_str!("../../examples/report.json");
+        let laid = core.layout(Source::Document(report)).unwrap();
+        let Output::Svg(pages) = core.render(report, Format::Svg).unwrap().output else {
+            panic!("svg")
+        };
+        assert_eq!(laid.doc.pages.len(), pages.len());
+        assert!(pages.len() > 10);
+        for i in [0, pages.len() / 2, pages.len() - 1] {
+            assert_eq!(core.page_svg(&laid, i).unwrap(), pages[i], "page {i}");
+        }
+        let (w, h) = laid.sizes()[0];
+        assert!(
+            (w - 595.28).abs() < 0.5 && (h - 841.89).abs() < 0.5,
+            "{w}x{h}"
+        );
+        let e = core.page_svg(&laid, pages.len()).unwrap_err();
+        assert!(e.0[0].message.contains("out of range"), "{e}");
+    }
+
+    #[test]
+    fn templates_and_markdown_lay_out_and_report_errors() {
+        let core = Core::new();
+        let t = r#"{"ode": 1, "content": [{"type": "paragraph", "text": "Hi {{ name }}"}]}"#;
+        let laid = core
+            .layout(Source::Template(t, r#"{"name": "Ada"}"#))
+            .unwrap();
+        assert_eq!(laid.doc.pages.len(), 1);
+        let e = core.layout(Source::Template(t, "{\n]")).unwrap_err();
+        assert_eq!(e.0[0].span.line, Some(2));
+        let laid = core.layout(Source::Markdown("# Title\n\nBody.")).unwrap();
+        assert_eq!(laid.doc.pages.len(), 1);
+        let e = core
+            .layout(Source::Document(
+                r#"{"ode": 1, "content": [{"type": "paragraf"}]}"#,
+            ))
+            .unwrap_err();
+        assert_eq!(e.0[0].span.path, "/content/0/type");
     }
 
     #[test]

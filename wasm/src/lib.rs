@@ -10,7 +10,7 @@ pub mod engine;
 
 use std::cell::RefCell;
 
-use engine::{Core, Format, Output, Rendered, diagnostics_json};
+use engine::{Core, Format, Laid, Output, Rendered, Source, diagnostics_json};
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use ode_core::Diagnostics;
 use wasm_bindgen::prelude::*;
@@ -53,6 +53,16 @@ export interface PdfResult {
   output: Uint8Array;
 }
 
+/** A layout kept by the engine for `pageSvg`: what `layout` and friends return. */
+export interface LayoutInfo {
+  /** Number of pages. */
+  pages: number;
+  /** Each page's size in points (1/72 inch). */
+  sizes: { width: number; height: number }[];
+  /** Warnings met on the way. */
+  warnings: Diagnostic[];
+}
+
 /** An SVG render. */
 export interface SvgResult {
   format: "svg";
@@ -69,6 +79,8 @@ export interface SvgResult {
 #[wasm_bindgen]
 pub struct Engine {
     core: Core,
+    /// The last successful layout, drawn page by page by `pageSvg`.
+    laid: Option<Laid>,
 }
 
 impl Default for Engine {
@@ -83,7 +95,10 @@ impl Engine {
     /// build does; the `lite` build has none: add fonts with `addFont`).
     #[wasm_bindgen(constructor)]
     pub fn new() -> Engine {
-        Engine { core: Core::new() }
+        Engine {
+            core: Core::new(),
+            laid: None,
+        }
     }
 
     /// An engine without any font, whatever the build.
@@ -91,6 +106,7 @@ impl Engine {
     pub fn without_fonts() -> Engine {
         Engine {
             core: Core::without_fonts(),
+            laid: None,
         }
     }
 
@@ -185,6 +201,48 @@ impl Engine {
         let format = Format::parse(format).map_err(error)?;
         let r = self.core.render(&text(&doc)?, format).map_err(error)?;
         Ok(result(r))
+    }
+
+    /// Lays out a document without exporting it and keeps the layout, so that
+    /// `pageSvg` draws its pages one at a time (a preview draws the pages in view).
+    /// A failed layout throws and leaves the previous one in place.
+    #[wasm_bindgen(unchecked_return_type = "LayoutInfo")]
+    pub fn layout(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "JsonInput")] doc: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let json = text(&doc)?;
+        self.keep(Source::Document(&json))
+    }
+
+    /// `layout` for a template expanded with data.
+    #[wasm_bindgen(js_name = layoutTemplate, unchecked_return_type = "LayoutInfo")]
+    pub fn layout_template(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "JsonInput")] template: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "JsonInput")] data: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let (template, data) = (text(&template)?, text(&data)?);
+        self.keep(Source::Template(&template, &data))
+    }
+
+    /// `layout` for Markdown (with optional YAML front matter).
+    #[wasm_bindgen(js_name = layoutMarkdown, unchecked_return_type = "LayoutInfo")]
+    pub fn layout_markdown(&mut self, markdown: &str) -> Result<JsValue, JsValue> {
+        self.keep(Source::Markdown(markdown))
+    }
+
+    /// One page (zero-based) of the last successful layout, as a standalone SVG
+    /// document: the same string `renderSvg` gives for that page.
+    #[wasm_bindgen(js_name = pageSvg)]
+    pub fn page_svg(&self, index: u32) -> Result<String, JsValue> {
+        let Some(laid) = &self.laid else {
+            return Err(error(Diagnostics::from(
+                ode_core::Diagnostic::error("", "no layout yet")
+                    .with_hint("call `layout`, `layoutTemplate` or `layoutMarkdown` first"),
+            )));
+        };
+        self.core.page_svg(laid, index as usize).map_err(error)
     }
 
     /// The number of pages a document lays out to.
@@ -316,6 +374,33 @@ pub fn render_markdown(
     #[wasm_bindgen(unchecked_param_type = "Format")] format: &str,
 ) -> Result<JsValue, JsValue> {
     with_default(|e| e.render_markdown(markdown, format))
+}
+
+impl Engine {
+    /// Lays out `source`, keeps the layout and describes it.
+    fn keep(&mut self, source: Source<'_>) -> Result<JsValue, JsValue> {
+        let laid = self.core.layout(source).map_err(error)?;
+        let info = Object::new();
+        let sizes: Array = laid
+            .sizes()
+            .into_iter()
+            .map(|(w, h)| {
+                let size = Object::new();
+                let _ = Reflect::set(&size, &"width".into(), &f64::from(w).into());
+                let _ = Reflect::set(&size, &"height".into(), &f64::from(h).into());
+                JsValue::from(size)
+            })
+            .collect();
+        let _ = Reflect::set(
+            &info,
+            &"pages".into(),
+            &(laid.doc.pages.len() as f64).into(),
+        );
+        let _ = Reflect::set(&info, &"sizes".into(), &sizes);
+        let _ = Reflect::set(&info, &"warnings".into(), &diagnostics(&laid.warnings));
+        self.laid = Some(laid);
+        Ok(info.into())
+    }
 }
 
 /// JSON text from a string, or from any other value through `JSON.stringify`.
