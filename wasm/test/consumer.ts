@@ -10,6 +10,7 @@ import {
   schema,
   validate,
   type Diagnostic,
+  type LayoutInfo,
   type RenderResult,
 } from '@ode/engine';
 import * as lite from '@ode/engine/lite';
@@ -73,4 +74,13 @@ export async function smallDownload(): Promise<Uint8Array> {
   console.log(added, url.href, lite.Engine.hasBuiltinFonts());
   engine.free();
   return lite.renderPdf('{"ode": 1, "content": []}');
+}
+
+export function livePreview(engine: Engine): string[] {
+  const info: LayoutInfo = engine.layout({ ode: 1, content: [{ type: 'paragraph', text: 'Hi' }] });
+  const t: LayoutInfo = engine.layoutTemplate('{"ode": 1, "content": []}', { name: 'x' });
+  const m: LayoutInfo = engine.layoutMarkdown('# Hi');
+  const width: number = info.sizes[0].width + t.sizes.length + m.warnings.length;
+  console.log(width);
+  return Array.from({ length: info.pages }, (_, i) => engine.pageSvg(i));
 }
