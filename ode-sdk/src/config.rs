@@ -212,6 +212,16 @@ pub struct ApiSettings {
     pub rate_limit_per_sec: u32,
     /// Seconds to finish requests in flight after a shutdown signal.
     pub shutdown_grace_secs: u64,
+    /// A built viewer (a static site: `index.html`, `assets/`…) to serve at `/` and at
+    /// every path that is not the API's; none: `/` answers a page telling how to build
+    /// it. An empty value counts as none.
+    #[serde(deserialize_with = "optional_path")]
+    pub viewer_dir: Option<PathBuf>,
+    /// Origins (`https://viewer.example.com`) whose pages may call the API from the
+    /// browser (CORS); `*`: any origin; empty: none but the API's own. In a variable, a
+    /// comma-separated list.
+    #[serde(deserialize_with = "origin_list")]
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for ApiSettings {
@@ -222,8 +232,63 @@ impl Default for ApiSettings {
             workers: 0,
             rate_limit_per_sec: 200,
             shutdown_grace_secs: 30,
+            viewer_dir: None,
+            cors_origins: Vec::new(),
         }
     }
+}
+
+/// A path, where an empty string (an empty variable) means none.
+fn optional_path<'de, D>(deserializer: D) -> Result<Option<PathBuf>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    let path: Option<PathBuf> = Option::deserialize(deserializer)?;
+    Ok(path.filter(|p| !p.as_os_str().is_empty()))
+}
+
+/// A list of origins from a YAML list or a comma-separated string (as environment
+/// variables give them); blanks dropped, a trailing `/` removed, lowercased.
+fn origin_list<'de, D>(deserializer: D) -> Result<Vec<String>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged, expecting = "a list of origins or a comma-separated string")]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    let items = match Option::<OneOrMany>::deserialize(deserializer)? {
+        None => Vec::new(),
+        Some(OneOrMany::One(s)) => vec![s],
+        Some(OneOrMany::Many(v)) => v,
+    };
+    Ok(items
+        .iter()
+        .flat_map(|item| item.split(','))
+        .map(|o| o.trim().trim_end_matches('/').to_ascii_lowercase())
+        .filter(|o| !o.is_empty())
+        .collect())
+}
+
+/// Whether `origin` is `*` or `scheme://host[:port]` (what browsers send in `Origin`).
+fn is_origin(origin: &str) -> bool {
+    if origin == "*" {
+        return true;
+    }
+    let Some((scheme, host)) = origin.split_once("://") else {
+        return false;
+    };
+    let scheme_ok = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    let host_ok = !host.is_empty()
+        && host.bytes().all(|b| {
+            b.is_ascii_graphic() && !matches!(b, b'/' | b'?' | b'#' | b'@' | b'\\' | b'*' | b',')
+        });
+    scheme_ok && host_ok
 }
 
 /// The worker.
@@ -400,6 +465,15 @@ impl Settings {
                 message: "use redis://… or leave empty for the in-memory queue".into(),
             });
         }
+        if let Some(bad) = self.api.cors_origins.iter().find(|o| !is_origin(o)) {
+            return Err(ConfigError::Invalid {
+                path: "api.cors_origins".into(),
+                message: format!(
+                    "`{bad}` is not an origin: write scheme://host[:port] \
+                     (https://viewer.example.com), or * for any origin"
+                ),
+            });
+        }
         if self.database.pool_size == 0 {
             return Err(ConfigError::Invalid {
                 path: "database.pool_size".into(),
@@ -500,6 +574,66 @@ mod tests {
         let shown = format!("{s:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert_eq!(s.database_url(), "postgres://u:hunter2@db/ode");
+    }
+
+    #[test]
+    fn cors_origins_come_as_a_list_or_a_comma_separated_variable() {
+        let s = Settings::from_yaml(
+            "api:\n  cors_origins: [https://viewer.example.com/, 'HTTP://localhost:5173']\n",
+        )
+        .unwrap();
+        assert_eq!(
+            s.api.cors_origins,
+            ["https://viewer.example.com", "http://localhost:5173"]
+        );
+        let vars = [(
+            "ODE__API__CORS_ORIGINS".to_string(),
+            " https://a.example.com, https://b.example.com:8443 ,".to_string(),
+        )];
+        let s = Settings::load(None, vars).unwrap();
+        assert_eq!(
+            s.api.cors_origins,
+            ["https://a.example.com", "https://b.example.com:8443"]
+        );
+        let vars = [("ODE__API__CORS_ORIGINS".to_string(), "*".to_string())];
+        assert_eq!(Settings::load(None, vars).unwrap().api.cors_origins, ["*"]);
+        let vars = [("ODE__API__CORS_ORIGINS".to_string(), String::new())];
+        assert!(
+            Settings::load(None, vars)
+                .unwrap()
+                .api
+                .cors_origins
+                .is_empty()
+        );
+        assert!(Settings::from_yaml("").unwrap().api.cors_origins.is_empty());
+        for bad in [
+            "viewer.example.com",
+            "https://viewer.example.com/app",
+            "null",
+            "https://*.example.com",
+        ] {
+            let e = Settings::load(
+                None,
+                [("ODE__API__CORS_ORIGINS".to_string(), bad.to_string())],
+            )
+            .unwrap_err();
+            assert!(e.to_string().contains("api.cors_origins"), "{bad}: {e}");
+            assert!(e.to_string().contains(bad), "{bad}: {e}");
+        }
+        let e = Settings::from_yaml("api:\n  cors_origins: 3\n").unwrap_err();
+        assert!(e.to_string().contains("api.cors_origins"), "{e}");
+    }
+
+    #[test]
+    fn the_viewer_dir_comes_from_the_file_or_a_variable() {
+        assert_eq!(Settings::from_yaml("").unwrap().api.viewer_dir, None);
+        let s = Settings::from_yaml("api:\n  viewer_dir: /srv/viewer\n").unwrap();
+        assert_eq!(s.api.viewer_dir, Some(PathBuf::from("/srv/viewer")));
+        let vars = [("ODE__API__VIEWER_DIR".to_string(), "web/dist".to_string())];
+        let s = Settings::load(None, vars).unwrap();
+        assert_eq!(s.api.viewer_dir, Some(PathBuf::from("web/dist")));
+        let vars = [("ODE__API__VIEWER_DIR".to_string(), String::new())];
+        assert_eq!(Settings::load(None, vars).unwrap().api.viewer_dir, None);
     }
 
     #[test]

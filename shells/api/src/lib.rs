@@ -1,22 +1,26 @@
 //! ODE's hosted HTTP API (actix-web): a thin skin over [`ode_sdk::service::Service`].
 //!
 //! Routes live under `/v1` (see [`openapi::ApiDoc`], served at `/v1/openapi.json` and
-//! as a page at `/docs`); `/health`, `/ready` and `/metrics` are for the platform.
+//! as a page at `/docs`); `/health`, `/ready` and `/metrics` are for the platform. Every
+//! other path belongs to the viewer when one is configured (see [`viewer`]); pages of
+//! other origins may call the API as `api.cors_origins` allows (see [`cors`]).
 //! [`start`] binds the server; the binary (`ode-api`) and `ode serve` decide when to
 //! stop it, so that a shutdown finishes the requests in flight.
 
 pub mod auth;
+pub mod cors;
 pub mod error;
 pub mod openapi;
 pub mod routes;
 pub mod telemetry;
+pub mod viewer;
 
 use std::net::{SocketAddr, TcpListener};
 use std::time::Duration;
 
 use actix_web::dev::Server;
 use actix_web::http::StatusCode;
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use ode_sdk::service::Service;
 
@@ -96,7 +100,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// `api.shutdown_grace_secs`). Signals are left to the caller.
 ///
 /// # Errors
-/// When the listener cannot be used.
+/// When the listener cannot be used, or `api.viewer_dir` is not a directory.
 pub fn start(service: Service, listener: TcpListener) -> std::io::Result<(Server, SocketAddr)> {
     let addr = listener.local_addr()?;
     let api = &service.settings().api;
@@ -106,6 +110,13 @@ pub fn start(service: Service, listener: TcpListener) -> std::io::Result<(Server
         api.workers
     };
     let grace = api.shutdown_grace_secs;
+    let viewer = web::Data::new(
+        api.viewer_dir
+            .as_deref()
+            .map(viewer::Viewer::new)
+            .transpose()?,
+    );
+    let cors_origins = api.cors_origins.clone();
     let state = web::Data::new(State {
         service,
         metrics: telemetry::Metrics::new(),
@@ -115,6 +126,7 @@ pub fn start(service: Service, listener: TcpListener) -> std::io::Result<(Server
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .app_data(viewer.clone())
             .app_data(web::QueryConfig::default().error_handler(|e, _| {
                 ApiError::bad_request("?", format!("query string: {e}")).into()
             }))
@@ -122,9 +134,14 @@ pub fn start(service: Service, listener: TcpListener) -> std::io::Result<(Server
                 web::PathConfig::default()
                     .error_handler(|e, _| ApiError::bad_request("", format!("path: {e}")).into()),
             )
+            .wrap(Condition::new(
+                !cors_origins.is_empty(),
+                cors::layer(&cors_origins),
+            ))
+            .wrap(from_fn(cors::only_for_allowed_origins))
             .wrap(from_fn(telemetry::observe))
             .configure(configure)
-            .default_service(web::to(no_route))
+            .default_service(web::to(fallback))
     })
     .workers(workers)
     .shutdown_timeout(grace)
@@ -133,6 +150,21 @@ pub fn start(service: Service, listener: TcpListener) -> std::io::Result<(Server
     .listen(listener)?
     .run();
     Ok((server, addr))
+}
+
+/// The answer when no route takes a request: the viewer's (or, without a viewer, the
+/// page telling how to build one at `/`) for a GET or HEAD outside the API, else
+/// [`no_route`]'s.
+async fn fallback(req: HttpRequest) -> HttpResponse {
+    if viewer::takes(&req) {
+        let viewer = req.app_data::<web::Data<Option<viewer::Viewer>>>();
+        match viewer.and_then(|v| v.as_ref().as_ref()) {
+            Some(viewer) => return viewer.answer(&req),
+            None if req.path() == "/" => return viewer::not_built_page(),
+            None => {}
+        }
+    }
+    no_route(req).await
 }
 
 /// The answer when no route takes a request: 405 with `Allow` when the path is one the

@@ -59,6 +59,10 @@ pub fn serve(settings: Settings) -> Result<(), Failure> {
         if std::env::var_os("ODE__WORKER__METRICS_PORT").is_none() {
             settings.worker.metrics_port = 0;
         }
+        if settings.api.viewer_dir.is_none() {
+            settings.api.viewer_dir = built_viewer();
+        }
+        let viewer_dir = settings.api.viewer_dir.clone();
         let addr = format!("{}:{}", settings.api.host, settings.api.port);
         let data_dir = settings.data_dir.0.clone();
         let (service, queue) = connect(settings).await?;
@@ -69,6 +73,16 @@ pub fn serve(settings: Settings) -> Result<(), Failure> {
             .map_err(|e| Failure(1, format!("error: {e}")))?;
         eprintln!("ODE is running at http://{bound}/");
         eprintln!("  API docs:  http://{bound}/docs  (OpenAPI: http://{bound}/v1/openapi.json)");
+        match &viewer_dir {
+            Some(dir) if dir.join("index.html").is_file() => {
+                eprintln!("  Viewer:    http://{bound}/");
+            }
+            Some(dir) => eprintln!(
+                "  Viewer:    http://{bound}/  (but {} has no index.html)",
+                dir.display()
+            ),
+            None => eprintln!("  Viewer:    not built (./scripts/build-viewer.sh builds it)"),
+        }
         eprintln!("  {key_note}");
         eprintln!("  data:      {}", data_dir.display());
         eprintln!("Stop with Ctrl-C.");
@@ -89,6 +103,12 @@ pub fn serve(settings: Settings) -> Result<(), Failure> {
             Err(e) => Err(Failure(1, format!("error: worker: {e}"))),
         }
     })
+}
+
+/// The viewer built in this repository (`shells/viewer/dist`), when it is there.
+fn built_viewer() -> Option<PathBuf> {
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../viewer/dist"));
+    dir.join("index.html").is_file().then_some(dir)
 }
 
 /// On first start, a tenant and an API key, written to `<data dir>/api-key` (mode

@@ -10,6 +10,7 @@ mod exports;
 mod ops;
 mod render;
 mod resilience;
+mod viewer;
 
 /// Declares `embedded` and `production` variants of each test function.
 #[macro_export]
