@@ -4,8 +4,9 @@
 #   ./scripts/test.sh
 #
 # Steps: system tools, local services, wasm32 target, rustfmt, clippy, wasm32 build of
-# ode-core, the npm package (wasm/) and its Node tests, doctests, then nextest (last, so
-# the output ends with nextest's summary).
+# ode-core, the npm package (wasm/) and its Node tests, the viewer (shells/viewer) and its
+# browser tests, the infrastructure checks, the rehearsal, API fuzzing, doctests, then
+# nextest (last, so the output ends with nextest's summary).
 # Installs what is missing (apt, rustup, cargo install), so it also runs on a fresh machine.
 # CI runs it through .ci/run with CI=true, which selects the nextest `ci` profile.
 set -euo pipefail
@@ -193,6 +194,15 @@ step "npm test in wasm/test (node $(node --version))"
 cargo build -p ode-cli
 (cd wasm/test && npm ci --no-audit --no-fund &&
     ODE_BIN="$CARGO_TARGET_DIR/debug/ode" CHROMIUM="$(command -v chromium)" npm test)
+
+# The viewer (shells/viewer, React + the npm package in a Web Worker): type check, Vite
+# build (what `ode serve` serves at /), component tests (vitest), then end to end in
+# Chromium against `ode serve`: edit, errors, PDF download, save/open/export through the
+# API (screenshots in shells/viewer/e2e/artifacts).
+step "Viewer: npm ci, build, vitest (shells/viewer)"
+(cd shells/viewer && npm ci --no-audit --no-fund && npm run build && npm test)
+step "Viewer end to end in Chromium (shells/viewer/e2e)"
+(cd shells/viewer && ODE_BIN="$CARGO_TARGET_DIR/debug/ode" CHROMIUM="$(command -v chromium)" npm run e2e)
 
 # Terraform fmt, checkov, kubernetes-validate, hadolint, actionlint, shellcheck and the
 # acceptance tests of the infrastructure (infra/tests), in a venv of pinned linters.

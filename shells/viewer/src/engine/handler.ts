@@ -1,0 +1,112 @@
+// What the engine worker does with each request, apart from the worker itself (so that
+// tests run it in-process with the same engine).
+import type { Engine } from '@ode/engine';
+import type { Request, Response, Source } from './protocol';
+
+type Post = (msg: Response, transfer?: Transferable[]) => void;
+
+function layout(e: Engine, source: Source) {
+  switch (source.mode) {
+    case 'document':
+      return e.layout(source.text);
+    case 'template':
+      return e.layoutTemplate(source.text, source.data ?? '{}');
+    case 'markdown':
+      return e.layoutMarkdown(source.text);
+  }
+}
+
+function pdf(e: Engine, source: Source): Uint8Array {
+  const r =
+    source.mode === 'document'
+      ? e.render(source.text, 'pdf')
+      : source.mode === 'template'
+        ? e.renderTemplate(source.text, source.data ?? '{}', 'pdf')
+        : e.renderMarkdown(source.text, 'pdf');
+  if (r.format !== 'pdf') throw new Error('expected a PDF');
+  return r.output;
+}
+
+/**
+ * A request handler over one engine. `isOdeError` tells engine errors (with their
+ * diagnostics) from others.
+ */
+export function createHandler(engine: Engine, post: Post, isOdeError: (e: unknown) => e is Error & { diagnostics: never[] }) {
+  /** The layout the engine holds (the last successful one). */
+  let current = -1;
+  let pageCount = 0;
+
+  const draw = (pages: number[]): Record<number, string> => {
+    const svgs: Record<number, string> = {};
+    for (const i of pages) if (i >= 0 && i < pageCount) svgs[i] = engine.pageSvg(i);
+    return svgs;
+  };
+
+  const handle = (req: Request) => {
+    switch (req.type) {
+      case 'layout': {
+        const t0 = performance.now();
+        const info = layout(engine, req.source);
+        const t1 = performance.now();
+        current = req.id;
+        pageCount = info.pages;
+        const svgs = draw(req.pages);
+        post({
+          type: 'layout',
+          id: req.id,
+          layout: req.id,
+          pages: info.pages,
+          sizes: info.sizes,
+          warnings: info.warnings,
+          svgs,
+          timings: { layout: t1 - t0, draw: performance.now() - t1 },
+        });
+        return;
+      }
+      case 'pages': {
+        if (req.layout !== current) return post({ type: 'stale', id: req.id });
+        const t0 = performance.now();
+        const svgs = draw(req.pages);
+        post({ type: 'pages', id: req.id, layout: req.layout, svgs, ms: performance.now() - t0 });
+        return;
+      }
+      case 'pdf': {
+        const t0 = performance.now();
+        const bytes = pdf(engine, req.source);
+        post({ type: 'pdf', id: req.id, bytes, ms: performance.now() - t0 }, [bytes.buffer as ArrayBuffer]);
+        return;
+      }
+      case 'svgAll': {
+        const t0 = performance.now();
+        const r =
+          req.source.mode === 'document'
+            ? engine.render(req.source.text, 'svg')
+            : req.source.mode === 'template'
+              ? engine.renderTemplate(req.source.text, req.source.data ?? '{}', 'svg')
+              : engine.renderMarkdown(req.source.text, 'svg');
+        const ms = performance.now() - t0;
+        if (r.format !== 'svg') throw new Error('expected SVG pages');
+        post({ type: 'svgAll', id: req.id, pages: r.pages, bytes: r.output.reduce((n, s) => n + s.length, 0), ms });
+        return;
+      }
+      case 'assets': {
+        for (const [key, bytes] of Object.entries(req.assets)) engine.addAsset(key, bytes);
+        post({ type: 'done', id: req.id });
+        return;
+      }
+    }
+  };
+
+  return (req: Request) => {
+    try {
+      handle(req);
+    } catch (err) {
+      post({
+        type: 'failed',
+        id: req.id,
+        message: err instanceof Error ? err.message : String(err),
+        diagnostics: isOdeError(err) ? err.diagnostics : [],
+      });
+    }
+  };
+}
