@@ -1,21 +1,15 @@
 // The page's side of the engine worker: coalesces edits (while a layout runs, only the
 // newest edit waits), and keeps the answers' order.
 import type { Diagnostic } from '@ode/engine';
-import type { PageSize, Request, Response, Source, Timings } from './protocol';
+import type { Request, Response, Source } from './protocol';
 
-export interface LayoutResult {
-  /** Identifies this layout; pages are asked for by it. */
-  layout: number;
-  pages: number;
-  sizes: PageSize[];
-  warnings: Diagnostic[];
-  svgs: Record<number, string>;
-  timings: Timings;
+/** The worker's answer to a layout (`layout` identifies it: pages are asked for by it), and when its edit was made. */
+export type LayoutResult = Omit<Extract<Response, { type: 'layout' }>, 'type' | 'id'> & {
   /** `performance.now()` when the edit that led to this layout was made. */
   editedAt: number;
   /** `performance.now()` when the layout was asked of the worker. */
   sentAt: number;
-}
+};
 
 export interface LayoutFailure {
   message: string;

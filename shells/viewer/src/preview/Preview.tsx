@@ -36,6 +36,39 @@ function PageSvg({ svg, index, onShown }: { svg?: string; index: number; onShown
   return <div className="page-svg" ref={host} role="img" aria-label={`Page ${index + 1}`} data-drawn={svg ? 'true' : 'false'} />;
 }
 
+/**
+ * Watches which of the elements `refs` holds (each with its index in `data-index`) are
+ * within `margin` of the scrolling `root`, and reports their sorted indices.
+ */
+function useInView(
+  root: React.RefObject<HTMLElement | null>,
+  refs: React.RefObject<(HTMLElement | null)[]>,
+  count: number,
+  margin: string,
+  onChange: (indices: number[]) => void,
+  reset: unknown = null,
+) {
+  const report = useRef(onChange);
+  report.current = onChange;
+  useEffect(() => {
+    if (!root.current) return;
+    const visible = new Set<number>();
+    const io = new IntersectionObserver(
+      (entries) => {
+        for (const e of entries) {
+          const i = Number((e.target as HTMLElement).dataset.index);
+          if (e.isIntersecting) visible.add(i);
+          else visible.delete(i);
+        }
+        report.current([...visible].sort((a, b) => a - b));
+      },
+      { root: root.current, rootMargin: margin },
+    );
+    for (const el of refs.current.slice(0, count)) if (el) io.observe(el);
+    return () => io.disconnect();
+  }, [root, refs, count, margin, reset]);
+}
+
 export interface PreviewProps {
   pages: PageView[];
   zoom: number;
@@ -48,32 +81,22 @@ export interface PreviewProps {
 }
 
 export function Preview({ pages, zoom, onVisible, onShown, onCurrentPage, scrollRequest, containerRef }: PreviewProps) {
-  const visible = useRef(new Set<number>());
   // Pages near the view (the observer's margin included): only they hold their SVG.
   const [near, setNear] = useState<ReadonlySet<number>>(new Set([0, 1]));
   const pageRefs = useRef<(HTMLDivElement | null)[]>([]);
   const report = useRef({ onVisible, onCurrentPage });
   report.current = { onVisible, onCurrentPage };
-
-  useEffect(() => {
-    const root = containerRef.current;
-    if (!root) return;
-    const io = new IntersectionObserver(
-      (entries) => {
-        for (const e of entries) {
-          const i = Number((e.target as HTMLElement).dataset.page);
-          if (e.isIntersecting) visible.current.add(i);
-          else visible.current.delete(i);
-        }
-        setNear(new Set(visible.current));
-        report.current.onVisible([...visible.current].sort((a, b) => a - b));
-      },
-      { root, rootMargin: '200px 0px' },
-    );
-    visible.current.clear();
-    for (const el of pageRefs.current.slice(0, pages.length)) if (el) io.observe(el);
-    return () => io.disconnect();
-  }, [pages.length, containerRef, zoom]);
+  useInView(
+    containerRef,
+    pageRefs,
+    pages.length,
+    '200px 0px',
+    (list) => {
+      setNear(new Set(list));
+      report.current.onVisible(list);
+    },
+    zoom,
+  );
 
   // The current page: the one under the upper third of the view, as the user scrolls.
   useEffect(() => {
@@ -114,7 +137,7 @@ export function Preview({ pages, zoom, onVisible, onShown, onCurrentPage, scroll
           key={i}
           role="listitem"
           className="page"
-          data-page={i}
+          data-index={i}
           ref={(el) => {
             pageRefs.current[i] = el;
           }}
@@ -143,26 +166,7 @@ export const Thumbnails = memo(function Thumbnails({
 }) {
   const root = useRef<HTMLDivElement>(null);
   const refs = useRef<(HTMLButtonElement | null)[]>([]);
-  const visible = useRef(new Set<number>());
-  const report = useRef(onVisible);
-  report.current = onVisible;
-  useEffect(() => {
-    if (!root.current) return;
-    const io = new IntersectionObserver(
-      (entries) => {
-        for (const e of entries) {
-          const i = Number((e.target as HTMLElement).dataset.thumb);
-          if (e.isIntersecting) visible.current.add(i);
-          else visible.current.delete(i);
-        }
-        report.current([...visible.current].sort((a, b) => a - b));
-      },
-      { root: root.current, rootMargin: '100px 0px' },
-    );
-    visible.current.clear();
-    for (const el of refs.current.slice(0, sizes.length)) if (el) io.observe(el);
-    return () => io.disconnect();
-  }, [sizes.length]);
+  useInView(root, refs, sizes.length, '100px 0px', onVisible);
   useEffect(() => {
     refs.current[current]?.scrollIntoView({ block: 'nearest' });
   }, [current]);
@@ -174,7 +178,7 @@ export const Thumbnails = memo(function Thumbnails({
           key={i}
           type="button"
           className={i === current ? 'thumb current' : 'thumb'}
-          data-thumb={i}
+          data-index={i}
           aria-label={`Go to page ${i + 1}`}
           aria-current={i === current ? 'page' : undefined}
           ref={(el) => {
