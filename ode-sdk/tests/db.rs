@@ -1272,6 +1272,81 @@ mod outage {
         relayed.abort();
     }
 
+    /// How many connections named `app` the server sees, and how many of them use TLS.
+    async fn tls_connections(server: &str, app: &str) -> (i64, i64) {
+        use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+        #[derive(diesel::QueryableByName)]
+        struct Counts {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            total: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            tls: i64,
+        }
+        let mut admin = AsyncPgConnection::establish(&format!("{server}/postgres"))
+            .await
+            .unwrap();
+        let c: Counts = diesel::sql_query(
+            "SELECT count(*) AS total, count(*) FILTER (WHERE s.ssl) AS tls \
+             FROM pg_stat_activity a JOIN pg_stat_ssl s ON s.pid = a.pid \
+             WHERE a.application_name = $1",
+        )
+        .bind::<diesel::sql_types::Text, _>(app)
+        .get_result(&mut admin)
+        .await
+        .unwrap();
+        (c.total, c.tls)
+    }
+
+    /// `sslmode` in the URL is honoured as libpq users expect (RDS runs with
+    /// `rds.force_ssl = 1`). The server here is Debian's, with TLS on and a self-signed
+    /// certificate.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn connections_are_encrypted_as_sslmode_asks() {
+        if pg::skipped() {
+            eprintln!("ODE_SKIP_POSTGRES=1: PostgreSQL test skipped");
+            return;
+        }
+        let (server, name) = pg::create_database().await;
+        let _db = TestDb {
+            store: None,
+            place: Place::Postgres {
+                server: server.clone(),
+                name: name.clone(),
+            },
+        };
+        for (mode, encrypted) in [("require", true), ("prefer", true), ("disable", false)] {
+            let app = format!("ode-tls-{mode}-{}", std::process::id());
+            let url = format!("{server}/{name}?application_name={app}&sslmode={mode}");
+            let store = DieselStore::connect(&url, &settings()).await.unwrap();
+            store.ping().await.unwrap();
+            let (total, tls) = tls_connections(&server, &app).await;
+            assert!(total >= 1, "{mode}: no connection named {app}");
+            assert_eq!(
+                tls,
+                if encrypted { total } else { 0 },
+                "{mode}: {tls} of {total} over TLS"
+            );
+            drop(store);
+        }
+        // verify-full checks the certificate: a self-signed one without its authority is
+        // refused, and the error says why.
+        let e = DieselStore::connect(
+            &format!("{server}/{name}?sslmode=verify-full"),
+            &DatabaseSettings {
+                connect_timeout_ms: 5000,
+                ..settings()
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(e, DbError::Unavailable(_)), "{e:?}");
+        assert!(e.to_string().to_lowercase().contains("certificate"), "{e}");
+        let e = DieselStore::connect(&format!("{server}/{name}?sslmode=maybe"), &settings())
+            .await
+            .unwrap_err();
+        assert!(e.to_string().contains("sslmode=\"maybe\""), "{e}");
+    }
+
     #[tokio::test]
     async fn an_unreachable_server_is_reported_unavailable_within_the_timeout() {
         // Nothing listens on port 1.

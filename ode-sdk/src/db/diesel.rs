@@ -191,9 +191,12 @@ impl DieselStore {
 
 #[cfg(feature = "postgres")]
 async fn connect_postgres(url: &str, settings: &DatabaseSettings) -> Result<DieselStore, DbError> {
+    use futures::FutureExt as _;
     let timeout = Duration::from_millis(settings.connect_timeout_ms.max(1));
+    // TLS as the URL's `sslmode` and `sslrootcert` say (see `pg_tls`).
+    let target = std::sync::Arc::new(super::pg_tls::PgConnect::new(url)?);
     // Migrations (or the check for them) run on a connection of their own.
-    let mut conn = tokio::time::timeout(timeout, AsyncPgConnection::establish(url))
+    let mut conn = tokio::time::timeout(timeout, target.connect())
         .await
         .map_err(|_| {
             DbError::Unavailable(format!(
@@ -219,7 +222,13 @@ async fn connect_postgres(url: &str, settings: &DatabaseSettings) -> Result<Dies
     .await
     .map_err(|e| DbError::Schema(format!("migrations: {e}")))??;
 
-    let pool = Pool::builder(AsyncDieselConnectionManager::<AsyncPgConnection>::new(url))
+    let mut config = diesel_async::pooled_connection::ManagerConfig::default();
+    config.custom_setup = Box::new(move |_url| {
+        let target = target.clone();
+        async move { target.connect().await }.boxed()
+    });
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
+    let pool = Pool::builder(manager)
         .max_size(settings.pool_size.max(1))
         .wait_timeout(Some(timeout))
         .create_timeout(Some(timeout))

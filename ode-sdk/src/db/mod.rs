@@ -12,6 +12,8 @@ use async_trait::async_trait;
 
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod diesel;
+#[cfg(feature = "postgres")]
+pub mod pg_tls;
 #[cfg(any(feature = "sqlite", feature = "postgres"))]
 mod schema;
 
