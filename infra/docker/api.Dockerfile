@@ -9,13 +9,18 @@ ARG BUILD_IMAGE=ode-build:local
 FROM ${BUILD_IMAGE} AS build
 
 FROM debian:bookworm-slim AS runtime
+# The RDS certificate bundle: the database URL asks for sslmode=verify-full against it
+# (sslrootcert=/etc/ode/rds-global-bundle.pem, see infra/k8s/base/00-common.yaml).
 # ca-certificates: TLS to S3 and Redis; curl: the HEALTHCHECK below. Versions come with the
 # pinned base image (Debian stable security updates), hence no per-package pins.
 # hadolint ignore=DL3008
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin ode
+ && useradd --uid 10001 --user-group --no-create-home --shell /usr/sbin/nologin ode \
+ && mkdir -p /etc/ode \
+ && curl -fsSL --proto '=https' -o /etc/ode/rds-global-bundle.pem \
+      https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem
 COPY --from=build /out/ode-api /out/ode /usr/local/bin/
 ENV ODE__API__HOST=0.0.0.0 \
     ODE__API__PORT=8080

@@ -53,12 +53,11 @@ resource "aws_db_parameter_group" "this" {
     value = "1"
   }
 
-  # ode-sdk connects through diesel-async/tokio-postgres without TLS today, so TLS cannot be
-  # forced yet (PostgreSQL 15+ on RDS forces it by default). Traffic stays inside the VPC, between
-  # the cluster security group and the isolated subnets. Flip to 1 once ode-sdk negotiates TLS.
+  # Clients must use TLS: ode-sdk connects with sslmode=verify-full against the RDS certificate
+  # bundle baked into the API and worker images (infra/docker/*.Dockerfile).
   parameter {
     name  = "rds.force_ssl"
-    value = "0"
+    value = "1"
   }
 
   lifecycle {
@@ -92,7 +91,6 @@ resource "aws_iam_role_policy_attachment" "monitoring" {
 }
 
 resource "aws_db_instance" "this" {
-  # checkov:skip=CKV2_AWS_69:ode-sdk's PostgreSQL client (diesel-async/tokio-postgres) has no TLS yet, so rds.force_ssl is 0; the database is in isolated subnets behind a security group admitting only the EKS cluster. Re-enable when ode-sdk negotiates TLS.
   identifier     = var.name
   engine         = "postgres"
   engine_version = var.engine_version
