@@ -43,6 +43,8 @@ try {
   const shown = [];
   const answer = [];
   const sent = [];
+  const toWorker = [];
+  const toPage = [];
   const layout = [];
   const draw = [];
   const warmup = 5;
@@ -54,6 +56,8 @@ try {
       shown.push(u.shownMs);
       answer.push(u.answerMs);
       sent.push(u.sentMs);
+      toWorker.push(u.toWorkerMs);
+      toPage.push(u.toPageMs);
       layout.push(u.layoutMs);
       draw.push(u.drawMs);
     }
@@ -72,6 +76,8 @@ try {
     `| key press → new page on screen | ${f(median(shown))} ms | ${f(pct(shown, 90))} ms | ${f(Math.min(...shown))} ms | ${f(Math.max(...shown))} ms |`,
     `| key press → layout asked of the worker | ${f(median(sent))} ms | ${f(pct(sent, 90))} ms | ${f(Math.min(...sent))} ms | ${f(Math.max(...sent))} ms |`,
     `| key press → the worker's answer back on the page | ${f(median(answer))} ms | ${f(pct(answer, 90))} ms | ${f(Math.min(...answer))} ms | ${f(Math.max(...answer))} ms |`,
+    `| of which: request waiting for the worker | ${f(median(toWorker))} ms | ${f(pct(toWorker, 90))} ms | ${f(Math.min(...toWorker))} ms | ${f(Math.max(...toWorker))} ms |`,
+    `| of which: answer waiting for the page's thread | ${f(median(toPage))} ms | ${f(pct(toPage, 90))} ms | ${f(Math.min(...toPage))} ms | ${f(Math.max(...toPage))} ms |`,
     `| of which: layout of all ${pages} pages (worker) | ${f(median(layout))} ms | ${f(pct(layout, 90))} ms | ${f(Math.min(...layout))} ms | ${f(Math.max(...layout))} ms |`,
     `| of which: drawing the pages in view (worker) | ${f(median(draw))} ms | ${f(pct(draw, 90))} ms | ${f(Math.min(...draw))} ms | ${f(Math.max(...draw))} ms |`,
     `| peer: every page to SVG in one call (same worker, 9 runs) | ${f(median(peer))} ms | | ${f(Math.min(...peer))} ms | ${f(Math.max(...peer))} ms |`,

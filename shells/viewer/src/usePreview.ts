@@ -16,6 +16,10 @@ export interface UpdateTiming {
   sentMs: number;
   /** Edit to the engine's answer back on the page, ms. */
   answerMs: number;
+  /** The request waiting for the worker (its queue, the message's transit), ms. */
+  toWorkerMs: number;
+  /** The answer waiting for the page's thread (transit, and whatever the thread was doing), ms. */
+  toPageMs: number;
   /** Edit to the pages in view in the page and painted, ms. */
   shownMs?: number;
   pages: number;
@@ -115,6 +119,8 @@ export function usePreview(previewer: Previewer | null, source: Source | null, e
         drawMs: r.timings.draw,
         sentMs: r.sentAt - r.editedAt,
         answerMs: now - r.editedAt,
+        toWorkerMs: r.timings.takenAt - (performance.timeOrigin + r.sentAt),
+        toPageMs: performance.timeOrigin + now - r.timings.postedAt,
         pages: r.pages,
         shownMs: changed.length ? undefined : now - r.editedAt,
       };

@@ -45,6 +45,7 @@ export function createHandler(engine: Engine, post: Post, isOdeError: (e: unknow
   const handle = (req: Request) => {
     switch (req.type) {
       case 'layout': {
+        const takenAt = performance.timeOrigin + performance.now();
         const t0 = performance.now();
         const info = layout(engine, req.source);
         const t1 = performance.now();
@@ -59,7 +60,7 @@ export function createHandler(engine: Engine, post: Post, isOdeError: (e: unknow
           sizes: info.sizes,
           warnings: info.warnings,
           svgs,
-          timings: { layout: t1 - t0, draw: performance.now() - t1 },
+          timings: { layout: t1 - t0, draw: performance.now() - t1, takenAt, postedAt: performance.timeOrigin + performance.now() },
         });
         return;
       }

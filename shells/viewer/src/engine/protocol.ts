@@ -34,6 +34,9 @@ export interface Timings {
   layout: number;
   /** Drawing the pages sent with the answer. */
   draw: number;
+  /** When the worker took the request and when it posted the answer, in ms since the epoch (`timeOrigin + now()`, comparable across threads). */
+  takenAt: number;
+  postedAt: number;
 }
 
 export type Response =
