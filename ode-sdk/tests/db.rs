@@ -1197,19 +1197,28 @@ mod outage {
         })
     }
 
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn calls_fail_fast_while_the_database_is_away_and_recover_when_it_returns() {
+    /// A fresh PostgreSQL database for one test (dropped with the guard), or None when
+    /// `ODE_SKIP_POSTGRES=1`.
+    async fn scratch_database() -> Option<(String, String, TestDb)> {
         if pg::skipped() {
             eprintln!("ODE_SKIP_POSTGRES=1: PostgreSQL test skipped");
-            return;
+            return None;
         }
         let (server, name) = pg::create_database().await;
-        let _db = TestDb {
+        let guard = TestDb {
             store: None,
             place: Place::Postgres {
                 server: server.clone(),
                 name: name.clone(),
             },
+        };
+        Some((server, name, guard))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn calls_fail_fast_while_the_database_is_away_and_recover_when_it_returns() {
+        let Some((server, name, _db)) = scratch_database().await else {
+            return;
         };
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
@@ -1302,17 +1311,8 @@ mod outage {
     /// certificate.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn connections_are_encrypted_as_sslmode_asks() {
-        if pg::skipped() {
-            eprintln!("ODE_SKIP_POSTGRES=1: PostgreSQL test skipped");
+        let Some((server, name, _db)) = scratch_database().await else {
             return;
-        }
-        let (server, name) = pg::create_database().await;
-        let _db = TestDb {
-            store: None,
-            place: Place::Postgres {
-                server: server.clone(),
-                name: name.clone(),
-            },
         };
         for (mode, encrypted) in [("require", true), ("prefer", true), ("disable", false)] {
             let app = format!("ode-tls-{mode}-{}", std::process::id());
