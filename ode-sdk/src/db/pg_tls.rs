@@ -56,12 +56,13 @@ impl SslMode {
         })
     }
 
-    /// The value tokio-postgres understands (it checks certificates through rustls).
+    /// The URL parameter tokio-postgres understands (certificates are checked through
+    /// rustls, see [`client_config`]).
     fn for_tokio_postgres(self) -> &'static str {
         match self {
-            SslMode::Disable => "disable",
-            SslMode::Allow | SslMode::Prefer => "prefer",
-            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => "require",
+            SslMode::Disable => "sslmode=disable",
+            SslMode::Allow | SslMode::Prefer => "sslmode=prefer",
+            SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => "sslmode=require",
         }
     }
 }
@@ -103,11 +104,7 @@ impl PgConnect {
                 _ => kept.push(pair),
             }
         }
-        kept.push(match mode.for_tokio_postgres() {
-            "disable" => "sslmode=disable",
-            "prefer" => "sslmode=prefer",
-            _ => "sslmode=require",
-        });
+        kept.push(mode.for_tokio_postgres());
         let config = client_config(mode, root_cert.as_deref())?;
         Ok(PgConnect {
             url: format!("{base}?{}", kept.join("&")),
@@ -132,25 +129,9 @@ impl PgConnect {
 
 /// `%XX` escapes decoded (query values of a URL); anything malformed is kept as is.
 fn percent_decode(s: &str) -> String {
-    let hex = |b: u8| (b as char).to_digit(16);
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && let (Some(h), Some(l)) = (
-                bytes.get(i + 1).copied().and_then(hex),
-                bytes.get(i + 2).copied().and_then(hex),
-            )
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 fn provider() -> Arc<CryptoProvider> {
