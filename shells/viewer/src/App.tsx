@@ -8,7 +8,7 @@ import type { Mode, Source } from './engine/protocol';
 import { Preview, Thumbnails, PX_PER_PT } from './preview/Preview';
 import { usePreview } from './usePreview';
 import { EXAMPLES, loadExampleAssets } from './examples';
-import { OdeApi, ApiError, base64, defaultApiUrl, type Connection, type DocumentInfo, type ExportInfo } from './api/client';
+import { OdeApi, base64, defaultApiUrl, type Connection, type DocumentInfo, type ExportInfo } from './api/client';
 import { ConnectDialog, DocumentsDialog, ExportsPanel, ShortcutsDialog } from './dialogs';
 
 const ZOOMS = [0.25, 0.33, 0.5, 0.67, 0.75, 0.9, 1, 1.1, 1.25, 1.5, 1.75, 2, 2.5, 3, 4];
@@ -572,4 +572,3 @@ export default function App() {
   );
 }
 
-export { ApiError };

@@ -24,6 +24,13 @@ export interface EditorProps {
   onView?: (view: EditorView | null) => void;
 }
 
+/** The language support of an editor: JSON with completion from the schema `getSchema` gives, or Markdown. */
+function languageSupport(language: 'json' | 'markdown', getSchema: () => Schema | undefined): Extension {
+  return language === 'json'
+    ? [json(), autocompletion({ override: [schemaCompletion(getSchema)] })]
+    : [markdown(), autocompletion()];
+}
+
 /** Marks a change that comes from outside (a document opened), not from typing. */
 const external = Annotation.define<boolean>();
 
@@ -38,10 +45,6 @@ export function Editor({ value, language, onChange, diagnostics, schema, dark, l
   schemaRef.current = schema;
 
   useEffect(() => {
-    const languageExt = (l: 'json' | 'markdown'): Extension =>
-      l === 'json'
-        ? [json(), autocompletion({ override: [schemaCompletion(() => schemaRef.current)] })]
-        : [markdown(), autocompletion()];
     const v = new EditorView({
       parent: host.current!,
       state: EditorState.create({
@@ -51,7 +54,7 @@ export function Editor({ value, language, onChange, diagnostics, schema, dark, l
           keymap.of([indentWithTab]),
           EditorView.lineWrapping,
           lintGutter(),
-          lang.current.of(languageExt(language)),
+          lang.current.of(languageSupport(language, () => schemaRef.current)),
           theme.current.of(dark ? oneDark : []),
           EditorView.contentAttributes.of({ 'aria-label': label }),
           EditorView.updateListener.of((u) => {
@@ -83,11 +86,7 @@ export function Editor({ value, language, onChange, diagnostics, schema, dark, l
     const v = view.current;
     if (!v) return;
     v.dispatch({
-      effects: lang.current.reconfigure(
-        language === 'json'
-          ? [json(), autocompletion({ override: [schemaCompletion(() => schemaRef.current)] })]
-          : [markdown(), autocompletion()],
-      ),
+      effects: lang.current.reconfigure(languageSupport(language, () => schemaRef.current)),
     });
   }, [language]);
 

@@ -16,15 +16,16 @@ function layout(e: Engine, source: Source) {
   }
 }
 
-function pdf(e: Engine, source: Source): Uint8Array {
-  const r =
-    source.mode === 'document'
-      ? e.render(source.text, 'pdf')
-      : source.mode === 'template'
-        ? e.renderTemplate(source.text, source.data ?? '{}', 'pdf')
-        : e.renderMarkdown(source.text, 'pdf');
-  if (r.format !== 'pdf') throw new Error('expected a PDF');
-  return r.output;
+/** A whole render of `source`, PDF or SVG pages. */
+function render(e: Engine, source: Source, format: 'pdf' | 'svg') {
+  switch (source.mode) {
+    case 'document':
+      return e.render(source.text, format);
+    case 'template':
+      return e.renderTemplate(source.text, source.data ?? '{}', format);
+    case 'markdown':
+      return e.renderMarkdown(source.text, format);
+  }
 }
 
 /**
@@ -73,18 +74,15 @@ export function createHandler(engine: Engine, post: Post, isOdeError: (e: unknow
       }
       case 'pdf': {
         const t0 = performance.now();
-        const bytes = pdf(engine, req.source);
+        const r = render(engine, req.source, 'pdf');
+        if (r.format !== 'pdf') throw new Error('expected a PDF');
+        const bytes = r.output;
         post({ type: 'pdf', id: req.id, bytes, ms: performance.now() - t0 }, [bytes.buffer as ArrayBuffer]);
         return;
       }
       case 'svgAll': {
         const t0 = performance.now();
-        const r =
-          req.source.mode === 'document'
-            ? engine.render(req.source.text, 'svg')
-            : req.source.mode === 'template'
-              ? engine.renderTemplate(req.source.text, req.source.data ?? '{}', 'svg')
-              : engine.renderMarkdown(req.source.text, 'svg');
+        const r = render(engine, req.source, 'svg');
         const ms = performance.now() - t0;
         if (r.format !== 'svg') throw new Error('expected SVG pages');
         post({ type: 'svgAll', id: req.id, pages: r.pages, bytes: r.output.reduce((n, s) => n + s.length, 0), ms });
