@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
+use std::sync::Arc;
 
 use crate::geom::{Color, Point, Rect, Size, Transform};
 use crate::model::{FieldKind, Metadata};
@@ -351,6 +352,10 @@ pub struct ImageData {
     pub format: ImageFormat,
     /// Intrinsic size in pixels (SVG: in its user units).
     pub size: Size,
+    /// An SVG's tree, parsed once by layout with every reference resolved through
+    /// [`Resources`](crate::Resources) and its text set with the document's fonts; the
+    /// exporters draw this, never the bytes.
+    pub svg: Option<Arc<usvg::Tree>>,
 }
 
 /// Image file formats.

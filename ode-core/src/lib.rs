@@ -23,6 +23,7 @@ pub mod diag;
 pub mod export;
 pub mod frame;
 pub mod geom;
+pub mod image;
 pub mod layout;
 #[cfg(feature = "markdown")]
 pub mod markdown;

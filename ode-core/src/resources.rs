@@ -10,7 +10,10 @@ use std::fmt;
 use crate::text::{Bytes, FontBook};
 
 /// Everything the engine may ask of its surroundings.
-pub trait Resources {
+///
+/// It is `Sync` because the SVG parser asks for the assets an SVG image refers to from
+/// callbacks that must be.
+pub trait Resources: Sync {
     /// The fonts a document may use.
     fn fonts(&self) -> &FontBook;
     /// The bytes of an asset (an image) by the key the document uses.

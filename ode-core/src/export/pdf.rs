@@ -28,8 +28,9 @@ use crate::frame::{
     NodeKind, OutlineEntry, Page, PagedDocument, RectItem, Structure,
 };
 use crate::geom::{Color, Rect};
+use crate::image::raster;
 use crate::model::PdfStandard;
-use crate::text::{FontBook, FontId};
+use crate::text::{Bytes, FontBook, FontId};
 
 /// Per-call PDF settings.
 #[derive(Debug, Clone)]
@@ -45,6 +46,9 @@ pub struct PdfOptions {
     /// Standards the file must conform to, checked by krilla as it is written. For
     /// [`pdf_document`](crate::pdf_document), empty means the document's own.
     pub standards: Vec<PdfStandard>,
+    /// Raster images shown at more than this resolution (pixels per inch) are resampled
+    /// to it, which keeps files small; `None` embeds every image as it is. Default 300.
+    pub image_dpi: Option<f32>,
 }
 
 impl Default for PdfOptions {
@@ -53,6 +57,7 @@ impl Default for PdfOptions {
             compress: true,
             tagged: true,
             standards: Vec::new(),
+            image_dpi: Some(300.0),
         }
     }
 }
@@ -89,6 +94,7 @@ impl PdfOptions {
             compress: self.compress,
             tagged,
             standards,
+            image_dpi: self.image_dpi,
         })
     }
 }
@@ -329,9 +335,12 @@ fn merge_segments(segments: Vec<Segment>) -> Vec<Segment> {
 }
 
 struct Images {
-    raster: HashMap<usize, Option<krilla::image::Image>>,
-    svg: HashMap<usize, Option<usvg::Tree>>,
+    /// By image and the size it was resampled to (`None`: as it is).
+    raster: HashMap<RasterKey, Option<krilla::image::Image>>,
 }
+
+/// An image's index and the pixel size it was resampled to, if it was.
+type RasterKey = (usize, Option<(u32, u32)>);
 
 /// Writes a laid-out document as PDF.
 ///
@@ -371,6 +380,7 @@ pub struct PdfWriter<'f> {
     /// Tagged content so far, when tagging.
     tagged: Option<Vec<Tagged>>,
     standards: Vec<PdfStandard>,
+    image_dpi: Option<f32>,
     /// Keys of images drawn, by structure node, for diagnostics.
     figure_images: HashMap<NodeId, usize>,
     image_keys: HashMap<usize, String>,
@@ -414,11 +424,11 @@ impl<'f> PdfWriter<'f> {
             font_cache: HashMap::new(),
             images: Images {
                 raster: HashMap::new(),
-                svg: HashMap::new(),
             },
             problems,
             tagged: tagged.then(Vec::new),
             standards: options.standards.clone(),
+            image_dpi: options.image_dpi,
             figure_images: HashMap::new(),
             image_keys: HashMap::new(),
         }
@@ -467,6 +477,7 @@ impl<'f> PdfWriter<'f> {
                 suspended: false,
                 link_text: &mut link_text,
                 archival: self.standards.iter().any(|s| s.is_archival()),
+                image_dpi: self.image_dpi,
                 figure_images: &mut self.figure_images,
                 image_keys: &mut self.image_keys,
             };
@@ -970,6 +981,8 @@ struct Painter<'a, 'f> {
     link_text: &'a mut HashMap<NodeId, String>,
     /// Images are not interpolated in PDF/A.
     archival: bool,
+    /// See [`PdfOptions::image_dpi`].
+    image_dpi: Option<f32>,
     figure_images: &'a mut HashMap<NodeId, usize>,
     image_keys: &'a mut HashMap<usize, String>,
 }
@@ -1243,16 +1256,31 @@ impl Painter<'_, '_> {
         let interpolate = !self.archival;
         match data.format {
             ImageFormat::Png | ImageFormat::Jpeg => {
+                let pixels = (data.size.width as u32, data.size.height as u32);
+                let shown = (img.rect.width, img.rect.height);
+                let want = self
+                    .image_dpi
+                    .and_then(|dpi| raster::target(pixels, shown, dpi));
                 let image = self
                     .images
                     .raster
-                    .entry(img.image)
+                    .entry((img.image, want))
                     .or_insert_with(|| {
-                        let bytes = data.bytes.to_krilla();
-                        if data.format == ImageFormat::Png {
-                            krilla::image::Image::from_png(bytes, interpolate).ok()
-                        } else {
-                            krilla::image::Image::from_jpeg(bytes, interpolate).ok()
+                        use krilla::image::Image;
+                        let resampled = want.and_then(|s| {
+                            raster::resample(data.bytes.as_slice(), data.format, s).ok()
+                        });
+                        match resampled {
+                            Some(raster::Resampled::Jpeg(b)) => {
+                                Image::from_jpeg(Bytes::from(b).to_krilla(), interpolate).ok()
+                            }
+                            Some(raster::Resampled::Pixels(p)) => {
+                                Image::from_custom(p, interpolate).ok()
+                            }
+                            None if data.format == ImageFormat::Png => {
+                                Image::from_png(data.bytes.to_krilla(), interpolate).ok()
+                            }
+                            None => Image::from_jpeg(data.bytes.to_krilla(), interpolate).ok(),
                         }
                     })
                     .clone();
@@ -1264,20 +1292,15 @@ impl Painter<'_, '_> {
                     )),
                 }
             }
-            ImageFormat::Svg => {
-                let tree = self.images.svg.entry(img.image).or_insert_with(|| {
-                    usvg::Tree::from_data(data.bytes.as_slice(), &usvg::Options::default()).ok()
-                });
-                match (tree.as_ref(), size) {
-                    (Some(tree), Some(size)) => {
-                        surface.draw_svg(tree, size, SvgSettings::default());
-                    }
-                    _ => self.problems.push(Diagnostic::error(
-                        "",
-                        format!("image \"{}\" could not be decoded", data.key),
-                    )),
+            ImageFormat::Svg => match (data.svg.as_deref(), size) {
+                (Some(tree), Some(size)) => {
+                    surface.draw_svg(tree, size, SvgSettings::default());
                 }
-            }
+                _ => self.problems.push(Diagnostic::error(
+                    "",
+                    format!("image \"{}\" could not be decoded", data.key),
+                )),
+            },
         }
         surface.pop();
         if clip.is_some() {

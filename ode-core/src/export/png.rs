@@ -74,7 +74,7 @@ impl PngOptions {
 pub enum PngError {
     /// The resolution is outside [`DPI_RANGE`].
     Dpi(f32),
-    /// The page (or an image on it) would need more pixels than allowed.
+    /// The page would need more pixels than allowed.
     TooLarge {
         /// Width in pixels.
         width: u64,
@@ -166,7 +166,6 @@ pub fn page_pixmap(
     let mut r = Raster {
         fonts,
         images,
-        options,
         glyphs: HashMap::new(),
         decoded: HashMap::new(),
     };
@@ -208,7 +207,6 @@ fn encode(pixmap: &Pixmap, dpi: f32) -> Result<Vec<u8>, PngError> {
 struct Raster<'a> {
     fonts: &'a FontBook,
     images: &'a [ImageData],
-    options: &'a PngOptions,
     /// Glyph outlines in font units, y up; `None` for glyphs without one (spaces).
     glyphs: HashMap<(FontId, u16), Option<tiny_skia::Path>>,
     decoded: HashMap<usize, Decoded>,
@@ -216,7 +214,7 @@ struct Raster<'a> {
 
 enum Decoded {
     Raster(Pixmap),
-    Svg(Box<usvg::Tree>),
+    Svg(std::sync::Arc<usvg::Tree>),
 }
 
 fn sk_color(c: Color) -> tiny_skia::Color {
@@ -278,16 +276,8 @@ impl Raster<'_> {
             };
             let decoded = match data.format {
                 ImageFormat::Png | ImageFormat::Jpeg => {
-                    // Refuse decompression bombs before allocating them.
-                    let pixels = f64::from(data.size.width) * f64::from(data.size.height);
-                    if pixels > self.options.max_pixels as f64 {
-                        return Err(PngError::TooLarge {
-                            width: data.size.width as u64,
-                            height: data.size.height as u64,
-                            dpi: self.options.dpi,
-                            max_pixels: self.options.max_pixels,
-                        });
-                    }
+                    // Layout held the image's size to `ImageLimits::max_pixels` before
+                    // this decodes it.
                     let pm = if data.format == ImageFormat::Png {
                         Pixmap::decode_png(data.bytes.as_slice()).ok()
                     } else {
@@ -295,12 +285,7 @@ impl Raster<'_> {
                     };
                     Decoded::Raster(pm.ok_or_else(failed)?)
                 }
-                ImageFormat::Svg => {
-                    let tree =
-                        usvg::Tree::from_data(data.bytes.as_slice(), &usvg::Options::default())
-                            .map_err(|_| failed())?;
-                    Decoded::Svg(Box::new(tree))
-                }
+                ImageFormat::Svg => Decoded::Svg(data.svg.clone().ok_or_else(failed)?),
             };
             self.decoded.insert(index, decoded);
         }

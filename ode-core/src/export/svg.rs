@@ -280,11 +280,21 @@ impl SvgWriter<'_> {
                     if let Some(alt) = &img.alt {
                         let _ = write!(self.body, r#" aria-label="{}""#, escape(alt));
                     }
+                    // An SVG is written as layout parsed it: references resolved and
+                    // text as outlines in the document's fonts, as the PDF draws it.
+                    let written;
+                    let bytes = match &data.svg {
+                        Some(tree) => {
+                            written = tree.to_string(&usvg::WriteOptions::default());
+                            written.as_bytes()
+                        }
+                        None => data.bytes.as_slice(),
+                    };
                     let _ = write!(
                         self.body,
                         r#" xlink:href="data:{};base64,{}"/>"#,
                         data.format.mime(),
-                        base64(data.bytes.as_slice())
+                        base64(bytes)
                     );
                     if clip.is_some() {
                         self.body.push_str("</g>");

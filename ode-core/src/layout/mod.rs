@@ -21,8 +21,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
 
 use crate::diag::{Diagnostic, Diagnostics, Warned};
-use crate::frame::{ArtifactKind, ImageData, ImageFormat, NodeId, PagedDocument, Structure};
+use crate::frame::{ArtifactKind, ImageData, NodeId, PagedDocument, Structure};
 use crate::geom::Size;
+use crate::image::ImageLimits;
 use crate::model::Document;
 use crate::resources::Resources;
 use crate::text::FontId;
@@ -40,6 +41,8 @@ pub struct LayoutOptions {
     ///
     /// [`Mark`]: crate::frame::Mark
     pub structure: bool,
+    /// Bounds on the images a document may use.
+    pub images: ImageLimits,
 }
 
 impl Default for LayoutOptions {
@@ -47,6 +50,7 @@ impl Default for LayoutOptions {
         LayoutOptions {
             max_pages: 20_000,
             structure: true,
+            images: ImageLimits::default(),
         }
     }
 }
@@ -115,6 +119,7 @@ pub fn layout_pages(
     }
     let mut ctx = Ctx::new(doc, res);
     ctx.tagging = options.structure;
+    ctx.image_limits = options.images;
     let result = paginate::run(&mut ctx, doc, options, sink);
     let diags = std::mem::take(&mut ctx.diags);
     match result {
@@ -154,6 +159,7 @@ pub(crate) struct Ctx<'a> {
     warned: BTreeSet<String>,
     pub images: Vec<ImageData>,
     image_index: BTreeMap<String, usize>,
+    image_limits: ImageLimits,
     /// Nesting depth of lists, for marker kinds.
     pub list_depth: usize,
     /// Height of the body area, the tallest any fragment may be.
@@ -201,6 +207,7 @@ impl<'a> Ctx<'a> {
             warned: BTreeSet::new(),
             images: Vec::new(),
             image_index: BTreeMap::new(),
+            image_limits: ImageLimits::default(),
             list_depth: 0,
             body_height: f32::INFINITY,
             tagging: false,
@@ -311,54 +318,20 @@ impl<'a> Ctx<'a> {
                 return None;
             }
         };
-        let data = bytes.as_slice();
-        let sniff = |d: &[u8]| {
-            if d.starts_with(b"\x89PNG\r\n\x1a\n") {
-                Some(ImageFormat::Png)
-            } else if d.starts_with(&[0xFF, 0xD8, 0xFF]) {
-                Some(ImageFormat::Jpeg)
-            } else {
-                let head = String::from_utf8_lossy(&d[..d.len().min(1024)]).to_ascii_lowercase();
-                head.contains("<svg").then_some(ImageFormat::Svg)
+        let at = path.key("src").to_string();
+        let loaded = match crate::image::load(src, bytes, self.res, &self.image_limits, &at) {
+            Ok(l) => l,
+            Err(d) => {
+                self.diags.push(d);
+                return None;
             }
         };
-        let Some(format) = sniff(data) else {
-            self.error(
-                path.key("src").to_string(),
-                format!("image \"{src}\" is not a PNG, JPEG or SVG file"),
-            );
-            return None;
-        };
-        let size = match format {
-            ImageFormat::Png | ImageFormat::Jpeg => imagesize::blob_size(data)
-                .ok()
-                .map(|s| Size::new(s.width as f32, s.height as f32)),
-            ImageFormat::Svg => svg_size(data),
-        };
-        let Some(size) = size.filter(|s| {
-            s.width > 0.0 && s.height > 0.0 && s.width.is_finite() && s.height.is_finite()
-        }) else {
-            self.error(
-                path.key("src").to_string(),
-                format!("image \"{src}\" is damaged or has no size"),
-            );
-            return None;
-        };
+        for w in loaded.warnings {
+            self.warn(at.clone(), w);
+        }
         let i = self.images.len();
-        self.images.push(ImageData {
-            key: src.to_string(),
-            bytes,
-            format,
-            size,
-        });
+        self.images.push(loaded.data);
         self.image_index.insert(src.to_string(), i);
         Some(i)
     }
-}
-
-/// An SVG's size from its root element, checked by parsing it.
-fn svg_size(data: &[u8]) -> Option<Size> {
-    let opts = usvg::Options::default();
-    let tree = usvg::Tree::from_data(data, &opts).ok()?;
-    Some(Size::new(tree.size().width(), tree.size().height()))
 }

@@ -1,6 +1,8 @@
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
+
+use usvg::fontdb;
 
 /// Shared, immutable bytes (a font file, an image).
 #[derive(Clone)]
@@ -19,6 +21,16 @@ impl Bytes {
 
     pub(crate) fn to_krilla(&self) -> krilla::Data {
         krilla::Data::from(self.0.clone())
+    }
+
+    /// The shared buffer, for libraries that take one (the SVG font database).
+    fn shared(&self) -> Arc<dyn AsRef<[u8]> + Send + Sync> {
+        self.0.clone()
+    }
+
+    /// Identifies the buffer (clones share it).
+    fn address(&self) -> usize {
+        Arc::as_ptr(&self.0).cast::<u8>() as usize
     }
 }
 
@@ -133,6 +145,13 @@ impl FontFace {
         })
     }
 
+    /// Whether the face has a glyph for `c` (parsing the face; the shaper keeps parsed
+    /// faces for the hot path).
+    pub(crate) fn has_char(&self, c: char) -> bool {
+        ttf_parser::Face::parse(self.data.as_slice(), self.index)
+            .is_ok_and(|face| self.covers(c, &face))
+    }
+
     /// Whether the face has a glyph for `c`.
     pub(crate) fn covers(&self, c: char, face: &ttf_parser::Face) -> bool {
         if c.is_ascii() {
@@ -158,6 +177,27 @@ pub struct FontBook {
     aliases: BTreeMap<String, String>,
     /// Families tried, in order, for characters the requested family lacks.
     fallbacks: Vec<String>,
+    /// The same faces as a font database for the text of SVG images, built on first
+    /// use and shared by clones until a font is added.
+    svg: Arc<OnceLock<SvgFonts>>,
+}
+
+/// The faces of a [`FontBook`] as a `fontdb` database, which SVG text is set with: the
+/// buffers are shared, not copied, and nothing is read from the system.
+pub(crate) struct SvgFonts {
+    /// The database.
+    pub db: Arc<fontdb::Database>,
+    /// The database's id of each face, by [`FontId`] (`None` for a face fontdb did not
+    /// take, which SVG text then does not use).
+    pub ids: Vec<Option<fontdb::ID>>,
+    /// The other way round.
+    pub faces: HashMap<fontdb::ID, FontId>,
+}
+
+impl fmt::Debug for SvgFonts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SvgFonts({} faces)", self.ids.len())
+    }
 }
 
 #[cfg(feature = "embed-fonts")]
@@ -230,7 +270,42 @@ impl FontBook {
         if ids.is_empty() {
             return Err(FontError::Invalid);
         }
+        self.svg = Arc::default();
         Ok(ids)
+    }
+
+    /// The faces as a font database for SVG text.
+    pub(crate) fn svg_fonts(&self) -> &SvgFonts {
+        self.svg.get_or_init(|| {
+            let mut db = fontdb::Database::new();
+            // Faces of one buffer (a collection) are loaded together, once.
+            let mut loaded: HashMap<(usize, u32), fontdb::ID> = HashMap::new();
+            for face in &self.faces {
+                let buffer = face.data.address();
+                if loaded.keys().any(|(b, _)| *b == buffer) {
+                    continue;
+                }
+                for id in db.load_font_source(fontdb::Source::Binary(face.data.shared())) {
+                    if let Some(info) = db.face(id) {
+                        loaded.insert((buffer, info.index), id);
+                    }
+                }
+            }
+            let mut ids = Vec::with_capacity(self.faces.len());
+            let mut faces = HashMap::with_capacity(self.faces.len());
+            for (i, face) in self.faces.iter().enumerate() {
+                let id = loaded.get(&(face.data.address(), face.index)).copied();
+                if let Some(id) = id {
+                    faces.insert(id, FontId(i as u16));
+                }
+                ids.push(id);
+            }
+            SvgFonts {
+                db: Arc::new(db),
+                ids,
+                faces,
+            }
+        })
     }
 
     /// Points a generic name (such as `sans`) at a family.

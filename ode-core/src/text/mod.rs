@@ -8,4 +8,5 @@
 mod font;
 pub(crate) mod shape;
 
+pub(crate) use font::SvgFonts;
 pub use font::{Bytes, FontBook, FontError, FontFace, FontId};
