@@ -23,6 +23,7 @@ pub mod diag;
 pub mod export;
 pub mod frame;
 pub mod geom;
+mod guard;
 pub mod image;
 pub mod layout;
 #[cfg(feature = "markdown")]
@@ -35,6 +36,7 @@ pub mod template;
 pub mod text;
 
 pub use diag::{Diagnostic, Diagnostics, Severity, Warned};
+pub use guard::Guard;
 pub use resources::{AssetError, MemoryResources, Resources};
 
 /// Parses and lays out a JSON document.

@@ -757,3 +757,34 @@ fn a_font_book_without_faces_is_an_error_not_a_panic() {
         "/: no fonts are available to set the text, add a font (or build with the embed-fonts feature)"
     );
 }
+
+#[test]
+fn the_guard_stops_a_layout_between_blocks_and_pages() {
+    let rows: Vec<serde_json::Value> = (0..5000)
+        .map(|i| serde_json::json!([format!("row {i}")]))
+        .collect();
+    let doc = ode_core::model::from_value(&serde_json::json!({"ode": 1, "content": [
+        {"type": "table", "columns": ["1fr"], "rows": rows}
+    ]}))
+    .unwrap();
+    let pages = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = pages.clone();
+    let options = ode_core::layout::LayoutOptions {
+        guard: ode_core::Guard::new(move || {
+            if seen.load(std::sync::atomic::Ordering::Relaxed) >= 3 {
+                Err("the render took longer than its budget".into())
+            } else {
+                Ok(())
+            }
+        }),
+        ..Default::default()
+    };
+    let mut handed = 0;
+    let e = ode_core::layout::layout_pages(&doc, fonts(), &options, &mut |_, _, _| {
+        handed += 1;
+        pages.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    })
+    .unwrap_err();
+    assert_eq!(e.to_string(), "/: the render took longer than its budget");
+    assert_eq!(handed, 3, "no page after the guard said stop");
+}

@@ -445,11 +445,14 @@ fn runaway_templates_hit_their_limits() {
         json!([{"$each": "range(1000)", "as": "i", "do": {"$each": "range(1000)", "do": {"type": "spacer", "height": 1}}}]),
     ));
     t.set_limits(Limits {
-        max_values: 100_000,
+        max_output_bytes: 10 << 20,
         ..Limits::default()
     });
     let e = t.expand(&json!({})).unwrap_err().to_string();
-    assert!(e.contains("grows past the limit of 100000 values"), "{e}");
+    assert!(
+        e.contains("grows past the limit of 10 MB (the max_template_bytes setting)"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -656,4 +659,78 @@ mod property {
             prop_assert!(a == b, "the PDFs differ");
         }
     }
+}
+
+#[test]
+fn nested_loops_are_refused_by_what_they_produce_not_by_how_they_nest() {
+    // Two nested loops of 1,000: a million paragraphs from a 150-byte template.
+    let mut t = template(doc(json!([
+        {"$each": "range(1000)", "as": "i", "do":
+            {"$each": "range(1000)", "as": "j", "do": {"type": "paragraph", "text": "{{ i }} {{ j }}"}}}
+    ])));
+    t.set_limits(Limits {
+        max_output_bytes: 4 << 20,
+        ..Limits::default()
+    });
+    let e = t.expand(&json!({})).unwrap_err().to_string();
+    assert!(e.contains("grows past the limit of 4 MB"), "{e}");
+    // A loop over a million data items, likewise.
+    let items: Vec<u32> = (0..1_000_000).collect();
+    let mut t = template(doc(
+        json!([{"$each": "items", "do": {"type": "paragraph", "text": "Item {{ item }}"}}]),
+    ));
+    t.set_limits(Limits {
+        max_output_bytes: 4 << 20,
+        ..Limits::default()
+    });
+    let e = t
+        .expand(&json!({ "items": items }))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("/content/0/do (item /items/") && e.contains("grows past the limit of 4 MB"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_merge_counts_all_its_records_against_one_budget() {
+    let mut t = template(doc(
+        json!([{"$each": "range(100)", "do": {"type": "spacer", "height": 1}}]),
+    ));
+    t.set_limits(Limits {
+        max_output_bytes: 1 << 20,
+        ..Limits::default()
+    });
+    // One record is well under the budget (about 40 KB); 100 records are not.
+    t.merge(&[json!({})], false).unwrap();
+    let records = vec![json!({}); 100];
+    let failed = t.merge(&records, false).unwrap_err();
+    assert!(
+        failed[0]
+            .1
+            .to_string()
+            .contains("grows past the limit of 1 MB"),
+        "{failed:?}"
+    );
+}
+
+#[test]
+fn the_guard_stops_an_expansion() {
+    let mut t = template(doc(
+        json!([{"$each": "range(100000)", "do": {"type": "spacer", "height": 1}}]),
+    ));
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let n = asked.clone();
+    t.set_guard(ode_core::Guard::new(move || {
+        if n.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= 3 {
+            Err("the render was cancelled".into())
+        } else {
+            Ok(())
+        }
+    }));
+    let e = t.expand(&json!({})).unwrap_err().to_string();
+    assert!(e.contains("the render was cancelled"), "{e}");
+    // Asked every 4096 values: stopped after about 16,000 of the 200,000.
+    assert_eq!(asked.load(std::sync::atomic::Ordering::Relaxed), 4);
 }

@@ -316,6 +316,9 @@ impl Ctx<'_> {
         path: &JPath,
         out: &mut Vec<Fragment>,
     ) -> f32 {
+        if !self.proceed() {
+            return 0.0;
+        }
         let start = out.len();
         let (style, anchor) = match block {
             Block::Heading(h) => {

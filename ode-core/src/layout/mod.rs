@@ -23,6 +23,7 @@ use std::rc::Rc;
 use crate::diag::{Diagnostic, Diagnostics, Warned};
 use crate::frame::{ArtifactKind, ImageData, NodeId, PagedDocument, Structure};
 use crate::geom::Size;
+use crate::guard::Guard;
 use crate::image::ImageLimits;
 use crate::model::Document;
 use crate::resources::Resources;
@@ -43,6 +44,8 @@ pub struct LayoutOptions {
     pub structure: bool,
     /// Bounds on the images a document may use.
     pub images: ImageLimits,
+    /// Asked before every block and page whether to go on (see [`Guard`]).
+    pub guard: Guard,
 }
 
 impl Default for LayoutOptions {
@@ -51,6 +54,7 @@ impl Default for LayoutOptions {
             max_pages: 20_000,
             structure: true,
             images: ImageLimits::default(),
+            guard: Guard::default(),
         }
     }
 }
@@ -120,6 +124,7 @@ pub fn layout_pages(
     let mut ctx = Ctx::new(doc, res);
     ctx.tagging = options.structure;
     ctx.image_limits = options.images;
+    ctx.guard = options.guard.clone();
     let result = paginate::run(&mut ctx, doc, options, sink);
     let diags = std::mem::take(&mut ctx.diags);
     match result {
@@ -160,6 +165,9 @@ pub(crate) struct Ctx<'a> {
     pub images: Vec<ImageData>,
     image_index: BTreeMap<String, usize>,
     image_limits: ImageLimits,
+    guard: Guard,
+    /// Set when the guard said stop: everything after returns at once.
+    halted: bool,
     /// Nesting depth of lists, for marker kinds.
     pub list_depth: usize,
     /// Height of the body area, the tallest any fragment may be.
@@ -208,6 +216,8 @@ impl<'a> Ctx<'a> {
             images: Vec::new(),
             image_index: BTreeMap::new(),
             image_limits: ImageLimits::default(),
+            guard: Guard::default(),
+            halted: false,
             list_depth: 0,
             body_height: f32::INFINITY,
             tagging: false,
@@ -223,6 +233,19 @@ impl<'a> Ctx<'a> {
             page_size: Size::new(0.0, 0.0),
             in_note: false,
         }
+    }
+
+    /// Asks the caller's guard whether to go on; once it says no, the reason is the
+    /// render's error and the answer stays no.
+    pub fn proceed(&mut self) -> bool {
+        if self.halted {
+            return false;
+        }
+        if let Err(reason) = self.guard.check() {
+            self.error(String::new(), reason);
+            self.halted = true;
+        }
+        !self.halted
     }
 
     pub fn warn(&mut self, path: String, message: String) {

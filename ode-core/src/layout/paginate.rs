@@ -239,6 +239,9 @@ fn pass(
             marker: None,
         };
         for (i, block) in doc.content.iter().enumerate() {
+            if !ctx.proceed() {
+                break;
+            }
             let p = content_path.index(i);
             if let Block::Section(sec) = block {
                 let mut brk = Fragment::items(0.0, Vec::new());
@@ -408,6 +411,9 @@ impl PassState {
         sink: &mut PageSink,
         max_pages: usize,
     ) -> bool {
+        if !ctx.proceed() {
+            return false;
+        }
         let pi = self.summary.page_count;
         self.summary.page_count += 1;
         if self.summary.page_count > max_pages {

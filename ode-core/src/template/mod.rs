@@ -27,6 +27,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use minijinja::value::{Serde, merge_maps};
+
+use crate::guard::Guard;
 use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value as Mj};
 use serde_json::{Map, Value};
 
@@ -76,20 +78,23 @@ const KEYWORDS: &[&str] = &[
 pub struct Limits {
     /// Work allowed per expression or string (minijinja fuel units).
     pub fuel: u64,
-    /// JSON values the expanded document may hold.
-    pub max_values: usize,
-    /// Bytes of text the expanded document may hold.
-    pub max_text_bytes: usize,
+    /// Memory the expanded document may take, in bytes, counted as it is produced (each
+    /// JSON value as [`VALUE_BYTES`] plus its text), so that loops inside loops cannot
+    /// multiply past it. A merge counts all its records together.
+    pub max_output_bytes: usize,
     /// How deeply partials may include partials.
     pub max_include_depth: usize,
 }
+
+/// What one JSON value of an expanded document is counted as, in bytes: an object entry
+/// with its key and index, or an array slot, with the allocator's overhead.
+pub const VALUE_BYTES: usize = 128;
 
 impl Default for Limits {
     fn default() -> Self {
         Limits {
             fuel: 5_000_000,
-            max_values: 5_000_000,
-            max_text_bytes: 256 << 20,
+            max_output_bytes: 128 << 20,
             max_include_depth: 16,
         }
     }
@@ -103,6 +108,7 @@ pub struct Template {
     file_name: Option<String>,
     lenient: bool,
     limits: Limits,
+    guard: Guard,
 }
 
 impl std::fmt::Debug for Template {
@@ -248,6 +254,7 @@ impl Template {
             file_name,
             lenient,
             limits,
+            guard: Guard::default(),
         })
     }
 
@@ -282,6 +289,11 @@ impl Template {
     pub fn set_limits(&mut self, limits: Limits) {
         self.limits = limits;
         self.env.set_fuel(Some(limits.fuel));
+    }
+
+    /// Sets the guard expansion asks, every few thousand values, whether to go on.
+    pub fn set_guard(&mut self, guard: Guard) {
+        self.guard = guard;
     }
 
     /// Sets the expression that names each record's output file (as
@@ -331,9 +343,16 @@ impl Template {
     /// # Errors
     /// Every expansion error, each at its template path with the data path involved.
     pub fn expand(&self, data: &Value) -> Result<Value, Diagnostics> {
+        self.expand_counted(data, &mut 0)
+    }
+
+    /// Expands, adding what the output costs to `used` (bytes, as the limits count).
+    fn expand_counted(&self, data: &Value, used: &mut usize) -> Result<Value, Diagnostics> {
         let mut run = Run::new(self, data);
+        run.bytes = *used;
         let ctx = run.root_ctx();
         let out = run.value(&self.body, &JPath::Root, &ctx, Dest::None);
+        *used = run.bytes;
         if run.diags.is_empty() {
             Ok(match out {
                 Out::One(v) => v,
@@ -403,8 +422,9 @@ impl Template {
         let mut failed = Vec::new();
         let mut doc: Option<Map<String, Value>> = None;
         let mut sections = Vec::with_capacity(records.len());
+        let mut used = 0;
         for (i, rec) in records.iter().enumerate() {
-            match self.expand(rec) {
+            match self.expand_counted(rec, &mut used) {
                 Ok(Value::Object(mut o)) => {
                     let content = o.remove("content").unwrap_or(Value::Array(vec![]));
                     let mut sec = Map::new();
@@ -779,8 +799,10 @@ struct Run<'t> {
     scopes: Vec<Scope>,
     /// The data path of the innermost loop element, for messages.
     notes: Vec<String>,
-    values: usize,
-    text_bytes: usize,
+    /// What the output costs so far, as [`Limits::max_output_bytes`] counts it.
+    bytes: usize,
+    /// Values produced since the guard was last asked.
+    since_check: usize,
     include_depth: usize,
     include_chain: Vec<String>,
     diags: Vec<Diagnostic>,
@@ -796,8 +818,8 @@ impl<'t> Run<'t> {
             data,
             scopes: Vec::new(),
             notes: Vec::new(),
-            values: 0,
-            text_bytes: 0,
+            bytes: 0,
+            since_check: 0,
             include_depth: 0,
             include_chain: Vec::new(),
             diags: Vec::new(),
@@ -840,23 +862,35 @@ impl<'t> Run<'t> {
         }
     }
 
+    /// Counts `values` JSON values with `bytes` of text against the limit, and asks the
+    /// guard every 4096 values; false (with the error recorded) when expansion must stop.
     fn count(&mut self, p: &JPath, values: usize, bytes: usize) -> bool {
-        self.values += values;
-        self.text_bytes += bytes;
-        if self.values > self.t.limits.max_values || self.text_bytes > self.t.limits.max_text_bytes
-        {
+        self.bytes = self
+            .bytes
+            .saturating_add(values.saturating_mul(VALUE_BYTES))
+            .saturating_add(bytes);
+        if self.bytes > self.t.limits.max_output_bytes {
             let d = Diagnostic::error(
                 self.at(p),
                 format!(
-                    "the expanded document grows past the limit of {} values or {} MB of text",
-                    self.t.limits.max_values,
-                    self.t.limits.max_text_bytes >> 20
+                    "the expanded document grows past the limit of {} MB (the \
+                     max_template_bytes setting)",
+                    self.t.limits.max_output_bytes >> 20
                 ),
             )
             .with_hint("a loop runs over more data than a document can hold");
             self.diags.push(d);
             self.stopped = true;
             return false;
+        }
+        self.since_check += values;
+        if self.since_check >= 4096 {
+            self.since_check = 0;
+            if let Err(reason) = self.t.guard.check() {
+                self.diags.push(Diagnostic::error(self.at(p), reason));
+                self.stopped = true;
+                return false;
+            }
         }
         true
     }
