@@ -66,12 +66,55 @@ impl Resources for DirResources {
                 "use a path relative to the document's folder, without \"..\"".into(),
             ));
         }
-        match std::fs::read(root.join(rel)) {
-            Ok(bytes) => Ok(Bytes::from(bytes)),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(AssetError::NotFound),
-            Err(e) => Err(AssetError::Failed(e.to_string())),
-        }
+        read_within(root, &root.join(rel))
     }
+}
+
+/// The largest asset file read, in bytes: an image beyond it is no image.
+pub const MAX_ASSET_BYTES: u64 = 256 << 20;
+
+/// Reads `path`, which must be a regular file under `root` once links are followed, of
+/// at most [`MAX_ASSET_BYTES`]: a named pipe would block the render and a link to a
+/// device would never end.
+fn read_within(root: &Path, path: &Path) -> Result<Bytes, AssetError> {
+    use std::io::Read;
+    let found = |e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            AssetError::NotFound
+        } else {
+            AssetError::Failed(e.to_string())
+        }
+    };
+    let real = path.canonicalize().map_err(found)?;
+    let real_root = root.canonicalize().map_err(found)?;
+    if !real.starts_with(&real_root) {
+        return Err(AssetError::Denied(
+            "it is a link to a file outside the document's folder".into(),
+        ));
+    }
+    // Looked at before it is opened: opening a named pipe waits for a writer.
+    let meta = std::fs::metadata(&real).map_err(found)?;
+    if !meta.is_file() {
+        return Err(AssetError::Denied("it is not a regular file".into()));
+    }
+    if meta.len() > MAX_ASSET_BYTES {
+        return Err(AssetError::Denied(format!(
+            "it is larger than {} MB",
+            MAX_ASSET_BYTES >> 20
+        )));
+    }
+    let file = std::fs::File::open(&real).map_err(found)?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(MAX_ASSET_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(found)?;
+    if bytes.len() as u64 > MAX_ASSET_BYTES {
+        return Err(AssetError::Denied(format!(
+            "it is larger than {} MB",
+            MAX_ASSET_BYTES >> 20
+        )));
+    }
+    Ok(Bytes::from(bytes))
 }
 
 #[cfg(test)]
@@ -90,6 +133,38 @@ mod tests {
             r.asset("no-such-file-here.png"),
             Err(AssetError::NotFound)
         ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_out_of_the_folder_pipes_and_devices_are_refused() {
+        let dir = std::env::temp_dir().join(format!("ode-sdk-links-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", dir.join("out.png")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.join("zero.png")).unwrap();
+        let fifo = dir.join("pipe.png");
+        assert!(
+            std::process::Command::new("mkfifo")
+                .arg(&fifo)
+                .status()
+                .unwrap()
+                .success()
+        );
+        let r = DirResources::new(FontBook::new(), Some(dir.clone()));
+        for key in ["out.png", "zero.png"] {
+            let e = r.asset(key).unwrap_err();
+            assert_eq!(
+                e,
+                AssetError::Denied("it is a link to a file outside the document's folder".into()),
+                "{key}"
+            );
+        }
+        // Refused without blocking on the pipe.
+        assert_eq!(
+            r.asset("pipe.png").unwrap_err(),
+            AssetError::Denied("it is not a regular file".into())
+        );
+        std::fs::remove_dir_all(dir).unwrap();
     }
 
     #[test]
