@@ -23,9 +23,9 @@ pub mod diag;
 pub mod export;
 pub mod frame;
 pub mod geom;
-mod guard;
 pub mod image;
 pub mod layout;
+mod limits;
 #[cfg(feature = "markdown")]
 pub mod markdown;
 pub mod model;
@@ -36,7 +36,7 @@ pub mod template;
 pub mod text;
 
 pub use diag::{Diagnostic, Diagnostics, Severity, Warned};
-pub use guard::Guard;
+pub use limits::{Guard, Limits};
 pub use resources::{AssetError, MemoryResources, Resources};
 
 /// Parses and lays out a JSON document.

@@ -3,8 +3,9 @@
 
 use std::sync::OnceLock;
 
+use ode_core::Limits;
 use ode_core::frame::PagedDocument;
-use ode_core::template::{Limits, Template};
+use ode_core::template::Template;
 use ode_core::text::FontBook;
 use serde_json::{Value, json};
 
@@ -445,7 +446,7 @@ fn runaway_templates_hit_their_limits() {
         json!([{"$each": "range(1000)", "as": "i", "do": {"$each": "range(1000)", "do": {"type": "spacer", "height": 1}}}]),
     ));
     t.set_limits(Limits {
-        max_output_bytes: 10 << 20,
+        max_template_bytes: 10 << 20,
         ..Limits::default()
     });
     let e = t.expand(&json!({})).unwrap_err().to_string();
@@ -669,7 +670,7 @@ fn nested_loops_are_refused_by_what_they_produce_not_by_how_they_nest() {
             {"$each": "range(1000)", "as": "j", "do": {"type": "paragraph", "text": "{{ i }} {{ j }}"}}}
     ])));
     t.set_limits(Limits {
-        max_output_bytes: 4 << 20,
+        max_template_bytes: 4 << 20,
         ..Limits::default()
     });
     let e = t.expand(&json!({})).unwrap_err().to_string();
@@ -680,7 +681,7 @@ fn nested_loops_are_refused_by_what_they_produce_not_by_how_they_nest() {
         json!([{"$each": "items", "do": {"type": "paragraph", "text": "Item {{ item }}"}}]),
     ));
     t.set_limits(Limits {
-        max_output_bytes: 4 << 20,
+        max_template_bytes: 4 << 20,
         ..Limits::default()
     });
     let e = t
@@ -699,7 +700,7 @@ fn a_merge_counts_all_its_records_against_one_budget() {
         json!([{"$each": "range(100)", "do": {"type": "spacer", "height": 1}}]),
     ));
     t.set_limits(Limits {
-        max_output_bytes: 1 << 20,
+        max_template_bytes: 1 << 20,
         ..Limits::default()
     });
     // One record is well under the budget (about 40 KB); 100 records are not.
@@ -717,19 +718,19 @@ fn a_merge_counts_all_its_records_against_one_budget() {
 
 #[test]
 fn the_guard_stops_an_expansion() {
-    let mut t = template(doc(
+    let t = template(doc(
         json!([{"$each": "range(100000)", "do": {"type": "spacer", "height": 1}}]),
     ));
     let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let n = asked.clone();
-    t.set_guard(ode_core::Guard::new(move || {
+    let guard = ode_core::Guard::new(move || {
         if n.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= 3 {
             Err("the render was cancelled".into())
         } else {
             Ok(())
         }
-    }));
-    let e = t.expand(&json!({})).unwrap_err().to_string();
+    });
+    let e = t.expand_with(&json!({}), &guard).unwrap_err().to_string();
     assert!(e.contains("the render was cancelled"), "{e}");
     // Asked every 4096 values: stopped after about 16,000 of the 200,000.
     assert_eq!(asked.load(std::sync::atomic::Ordering::Relaxed), 4);

@@ -336,8 +336,11 @@ pub struct LimitSettings {
     pub max_body_bytes: usize,
     /// Largest font upload, in bytes.
     pub max_font_bytes: usize,
-    /// Most pages one render may produce.
-    pub max_pages: usize,
+    /// What one render may cost (pages, image pixels, SVG and template sizes): each
+    /// field of [`ode_core::Limits`], over the hosted defaults (`limits.engine.max_pages`
+    /// is 2,000). See `docs/security.md`.
+    #[serde(deserialize_with = "hosted_limits")]
+    pub engine: ode_core::Limits,
     /// Longest a synchronous render may take, in milliseconds.
     pub render_timeout_ms: u64,
     /// Most data records in one batch export.
@@ -349,11 +352,22 @@ impl Default for LimitSettings {
         LimitSettings {
             max_body_bytes: 10 * 1024 * 1024,
             max_font_bytes: 20 * 1024 * 1024,
-            max_pages: 2000,
+            engine: ode_core::Limits::hosted(),
             render_timeout_ms: 30_000,
             max_batch_records: 10_000,
         }
     }
+}
+
+/// The engine's limits named in the settings, each over [`ode_core::Limits::hosted`]
+/// (so that naming one leaves the others at the hosted defaults).
+fn hosted_limits<'de, D: serde::Deserializer<'de>>(d: D) -> Result<ode_core::Limits, D::Error> {
+    let given = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+    let mut limits = ode_core::Limits::hosted();
+    for (name, value) in given {
+        limits.set(&name, value).map_err(serde::de::Error::custom)?;
+    }
+    Ok(limits)
 }
 
 /// Why settings could not be read.

@@ -49,7 +49,7 @@ pub use ode_core;
 pub use ode_core::export::PdfOptions;
 pub use ode_core::export::png::PngOptions;
 pub use ode_core::model::PdfStandard;
-pub use ode_core::{Diagnostic, Diagnostics};
+pub use ode_core::{Diagnostic, Diagnostics, Guard, Limits};
 pub use resources::DirResources;
 
 use ode_core::text::FontBook;
@@ -215,11 +215,28 @@ impl Renderer {
         self
     }
 
-    /// Refuses documents of more than `pages` pages (a [`RenderError::Invalid`] saying
-    /// so) instead of laying them out to the end.
-    pub fn with_max_pages(mut self, pages: usize) -> Self {
-        self.layout.max_pages = pages;
+    /// Bounds on what a render may cost (pages, images, SVGs); see [`Limits`]. Templates
+    /// carry their own (`Template::set_limits`).
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.layout.limits = limits;
         self
+    }
+
+    /// The limits renders are held to.
+    pub fn limits(&self) -> &Limits {
+        &self.layout.limits
+    }
+
+    /// Asked between steps of every render whether to go on (a deadline, a cancel
+    /// button, a memory budget): see [`Guard`].
+    pub fn with_guard(mut self, guard: Guard) -> Self {
+        self.layout.guard = guard;
+        self
+    }
+
+    /// The guard renders ask.
+    pub fn guard(&self) -> &Guard {
+        &self.layout.guard
     }
 
     /// The fonts and assets this renderer uses.

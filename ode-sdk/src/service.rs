@@ -232,7 +232,7 @@ impl Service {
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let base = Renderer::new()
             .single_threaded()
-            .with_max_pages(settings.limits.max_pages);
+            .with_limits(settings.limits.engine);
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .connect_timeout(Duration::from_secs(5))

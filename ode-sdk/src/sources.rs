@@ -30,7 +30,9 @@ impl Renderer {
         data: &Value,
         format: Format,
     ) -> Result<Rendered, RenderError> {
-        let doc = template.document(data).map_err(RenderError::Invalid)?;
+        let doc = template
+            .document_with(data, self.guard())
+            .map_err(RenderError::Invalid)?;
         self.render_model(&doc, format, &PngOptions::default(), None)
     }
 

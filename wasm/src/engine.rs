@@ -6,7 +6,7 @@ use ode_core::layout::LayoutOptions;
 use ode_core::model::Document;
 use ode_core::template::Template;
 use ode_core::text::FontBook;
-use ode_core::{Diagnostic, Diagnostics, MemoryResources, Resources as _, Warned};
+use ode_core::{Diagnostic, Diagnostics, Limits, MemoryResources, Resources as _, Warned};
 use serde_json::Value;
 
 /// An output format, named by the strings `"pdf"` and `"svg"`.
@@ -59,6 +59,7 @@ pub struct Rendered {
 #[derive(Debug, Clone)]
 pub struct Core {
     res: MemoryResources,
+    limits: Limits,
 }
 
 impl Default for Core {
@@ -76,6 +77,7 @@ impl Core {
         let fonts = FontBook::new();
         Core {
             res: MemoryResources::new(fonts),
+            limits: Limits::default(),
         }
     }
 
@@ -83,6 +85,7 @@ impl Core {
     pub fn without_fonts() -> Self {
         Core {
             res: MemoryResources::new(FontBook::new()),
+            limits: Limits::default(),
         }
     }
 
@@ -116,6 +119,40 @@ impl Core {
     /// Family names, in fallback order.
     pub fn families(&self) -> Vec<String> {
         self.res.fonts.families().map(str::to_string).collect()
+    }
+
+    /// Changes one limit on what a render may cost (see `ode_core::Limits`).
+    ///
+    /// # Errors
+    /// An unknown name or a value that is not a whole number.
+    pub fn set_limit(&mut self, name: &str, value: f64) -> Result<(), Diagnostics> {
+        let value = if value >= 0.0 && value.fract() == 0.0 && value <= 2f64.powi(53) {
+            serde_json::Value::from(value as u64)
+        } else {
+            serde_json::Value::from(value)
+        };
+        self.limits
+            .set(name, value)
+            .map_err(|e| Diagnostics::from(Diagnostic::error("", e)))
+    }
+
+    /// The limits renders are held to.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    fn options(&self, structure: bool) -> LayoutOptions {
+        LayoutOptions {
+            structure,
+            limits: self.limits,
+            ..LayoutOptions::default()
+        }
+    }
+
+    fn template(&self, text: &str) -> Result<Template, Diagnostics> {
+        let mut t = Template::parse(text)?;
+        t.set_limits(self.limits);
+        Ok(t)
     }
 
     /// Makes `bytes` the asset a document names by `key` (an image's `src`).
@@ -161,10 +198,7 @@ impl Core {
     pub fn page_count(&self, json: &str) -> Result<usize, Diagnostics> {
         let doc = ode_core::model::parse(json)?;
         self.need_fonts()?;
-        let options = LayoutOptions {
-            structure: false,
-            ..LayoutOptions::default()
-        };
+        let options = self.options(false);
         let summary = ode_core::layout::layout_pages(&doc, &self.res, &options, &mut |_, _, _| {})?;
         Ok(summary.output.page_count)
     }
@@ -180,7 +214,7 @@ impl Core {
         data: &str,
         format: Format,
     ) -> Result<Rendered, Diagnostics> {
-        let template = Template::parse(template)?;
+        let template = self.template(template)?;
         let data = parse_data(data)?;
         let doc = template.document(&data)?;
         self.render_model(&doc, format)
@@ -232,7 +266,7 @@ impl Core {
                 let w = ode_core::pdf_document(
                     doc,
                     &self.res,
-                    &LayoutOptions::default(),
+                    &self.options(true),
                     &ode_core::export::PdfOptions::default(),
                 )?;
                 Ok(Rendered {
@@ -243,10 +277,7 @@ impl Core {
             }
             Format::Svg => {
                 // SVG carries no structure tree: lay out without building one.
-                let options = LayoutOptions {
-                    structure: false,
-                    ..LayoutOptions::default()
-                };
+                let options = self.options(false);
                 let w = ode_core::layout::layout(doc, &self.res, &options)?;
                 let svgs = ode_core::export::svg(
                     &w.output,
@@ -306,7 +337,7 @@ impl Core {
         let doc = match source {
             Source::Document(json) => ode_core::model::parse(json)?,
             Source::Template(template, data) => {
-                let template = Template::parse(template)?;
+                let template = self.template(template)?;
                 template.document(&parse_data(data)?)?
             }
             Source::Markdown(markdown) => {
@@ -320,10 +351,7 @@ impl Core {
             }
         };
         self.need_fonts()?;
-        let options = LayoutOptions {
-            structure: false,
-            ..LayoutOptions::default()
-        };
+        let options = self.options(false);
         let mut w = ode_core::layout::layout(&doc, &self.res, &options)?;
         warnings.append(&mut w.warnings);
         Ok(Laid {

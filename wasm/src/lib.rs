@@ -134,6 +134,14 @@ impl Engine {
         self.core.add_asset(key, bytes);
     }
 
+    /// Changes one limit on what a render may cost, by its name (`max_pages`,
+    /// `max_image_pixels`, `max_template_bytes`, …); throws an `OdeError` for an unknown
+    /// name or a value that is not a whole number.
+    #[wasm_bindgen(js_name = setLimit)]
+    pub fn set_limit(&mut self, name: &str, value: f64) -> Result<(), JsValue> {
+        self.core.set_limit(name, value).map_err(error)
+    }
+
     /// Forgets an asset; returns whether it was there.
     #[wasm_bindgen(js_name = removeAsset)]
     pub fn remove_asset(&mut self, key: &str) -> bool {

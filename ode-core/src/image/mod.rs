@@ -3,7 +3,7 @@
 //! Images come from tenants, so each is treated as hostile until checked:
 //!
 //! - a raster image's size is read from its header and held against
-//!   [`ImageLimits::max_pixels`] before a single pixel is decoded (a 400 KB PNG can
+//!   [`Limits::max_image_pixels`] before a single pixel is decoded (a 400 KB PNG can
 //!   claim 20,000 × 20,000 pixels);
 //! - an SVG is parsed once, here, and the exporters draw that tree. Every reference
 //!   it makes goes through [`Resources`] (see [`svg`]): `data:` URIs and the document's
@@ -22,40 +22,9 @@ use std::sync::Arc;
 use crate::diag::Diagnostic;
 use crate::frame::{ImageData, ImageFormat};
 use crate::geom::Size;
+use crate::limits::Limits;
 use crate::resources::Resources;
 use crate::text::Bytes;
-
-/// Bounds on the images a document may use. The defaults suit a hosted service; each
-/// is documented with its setting in `docs/security.md`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct ImageLimits {
-    /// Largest raster image, in pixels (width × height), checked from its header before
-    /// it is decoded. Decoding needs up to 4 bytes a pixel (8 for a 16-bit PNG shown at
-    /// its full resolution).
-    pub max_pixels: u64,
-    /// Largest SVG text, in bytes, after gzip decompression; the SVGs nested in one
-    /// (by `data:` URI or asset key) count towards the same total.
-    pub max_svg_bytes: usize,
-    /// Most elements an SVG may expand to: its own, those its `use` elements repeat,
-    /// those its markers repeat on every vertex, and those of nested SVGs.
-    pub max_svg_elements: u64,
-    /// Deepest nesting of elements, `use` references followed.
-    pub max_svg_depth: usize,
-    /// How deeply SVGs may contain SVG images.
-    pub max_svg_nesting: usize,
-}
-
-impl Default for ImageLimits {
-    fn default() -> Self {
-        ImageLimits {
-            max_pixels: 50_000_000,
-            max_svg_bytes: 16 << 20,
-            max_svg_elements: 250_000,
-            max_svg_depth: 128,
-            max_svg_nesting: 4,
-        }
-    }
-}
 
 /// An image checked and ready for the exporters, with what is worth telling about it.
 pub(crate) struct Loaded {
@@ -88,7 +57,7 @@ pub(crate) fn load(
     key: &str,
     bytes: Bytes,
     res: &dyn Resources,
-    limits: &ImageLimits,
+    limits: &Limits,
     at: &str,
 ) -> Result<Loaded, Diagnostic> {
     let data = bytes.as_slice();
@@ -134,17 +103,17 @@ pub(crate) fn check_pixels(
     key: &str,
     width: u64,
     height: u64,
-    limits: &ImageLimits,
+    limits: &Limits,
 ) -> Result<(), (String, String)> {
     let pixels = width.saturating_mul(height);
-    if pixels <= limits.max_pixels {
+    if pixels <= limits.max_image_pixels {
         return Ok(());
     }
     Err((
         format!(
             "image \"{key}\" is {width} × {height} pixels ({}), over the limit of {}",
             megapixels(pixels),
-            megapixels(limits.max_pixels)
+            megapixels(limits.max_image_pixels)
         ),
         "scale the image down before using it: shown on a page, 300 pixels per inch is \
          already print quality (the limit is the max_image_pixels setting)"

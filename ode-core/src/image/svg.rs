@@ -8,11 +8,11 @@
 //!   path without `..`, no scheme) are resolved through [`Resources`]; anything else is
 //!   refused with a warning. Raster images inside are held to the pixel limit from
 //!   their headers; SVGs inside are parsed by the same rules, at most
-//!   [`ImageLimits::max_svg_nesting`] deep.
+//!   [`Limits::max_svg_nesting`] deep.
 //! - **Cost.** Before usvg sees a text, [`scan`] parses it with roxmltree (iterative,
 //!   with a node limit) and refuses documents nested deeper than
-//!   [`ImageLimits::max_svg_depth`] (usvg converts recursively) or expanding to more
-//!   elements than [`ImageLimits::max_svg_elements`] once `use` references and markers
+//!   [`Limits::max_svg_depth`] (usvg converts recursively) or expanding to more
+//!   elements than [`Limits::max_svg_elements`] once `use` references and markers
 //!   are repeated, and `use` cycles. A top-level SVG and all it nests share one byte and
 //!   element budget, so repeating a nested image cannot multiply it. Gzip (SVGZ) is
 //!   decompressed only up to the byte limit.
@@ -26,7 +26,8 @@ use std::sync::{Arc, Mutex};
 
 use usvg::{FontFamily, ImageKind, fontdb, roxmltree};
 
-use super::{ImageLimits, check_pixels};
+use super::check_pixels;
+use crate::limits::Limits;
 use crate::resources::Resources;
 use crate::text::{FontBook, FontId, SvgFonts};
 
@@ -45,7 +46,7 @@ pub(crate) fn parse(
     key: &str,
     data: &[u8],
     res: &dyn Resources,
-    limits: &ImageLimits,
+    limits: &Limits,
 ) -> Result<Parsed, String> {
     let env = Env {
         key,
@@ -67,7 +68,7 @@ pub(crate) fn parse(
 struct Env<'a> {
     key: &'a str,
     res: &'a dyn Resources,
-    limits: &'a ImageLimits,
+    limits: &'a Limits,
     book: &'a FontBook,
     fonts: &'a SvgFonts,
     state: Mutex<State>,
@@ -379,7 +380,7 @@ fn decompress(data: &[u8], max: usize) -> Result<Vec<u8>, String> {
 ///
 /// # Errors
 /// What is wrong, as the end of a sentence starting with the image's name.
-pub(crate) fn scan(text: &str, limits: &ImageLimits) -> Result<u64, String> {
+pub(crate) fn scan(text: &str, limits: &Limits) -> Result<u64, String> {
     let opts = roxmltree::ParsingOptions {
         allow_dtd: true,
         nodes_limit: u32::try_from(limits.max_svg_elements.saturating_mul(4)).unwrap_or(u32::MAX),
@@ -538,7 +539,7 @@ mod tests {
 
     #[test]
     fn use_references_count_their_targets_and_cycles_are_refused() {
-        let limits = ImageLimits::default();
+        let limits = Limits::default();
         let svg = r##"<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">
             <g id="a"><rect/><rect/></g><use xlink:href="#a"/><use href="#a"/></svg>"##;
         // svg + g + 2 rects + 2 × (use + its copy of g with 2 rects)
@@ -554,9 +555,9 @@ mod tests {
 
     #[test]
     fn depth_counts_references() {
-        let limits = ImageLimits {
+        let limits = Limits {
             max_svg_depth: 10,
-            ..ImageLimits::default()
+            ..Limits::default()
         };
         let mut svg = String::from(r#"<svg xmlns="http://www.w3.org/2000/svg"><g id="g0"/>"#);
         for i in 1..12 {

@@ -23,8 +23,7 @@ use std::rc::Rc;
 use crate::diag::{Diagnostic, Diagnostics, Warned};
 use crate::frame::{ArtifactKind, ImageData, NodeId, PagedDocument, Structure};
 use crate::geom::Size;
-use crate::guard::Guard;
-use crate::image::ImageLimits;
+use crate::limits::{Guard, Limits};
 use crate::model::Document;
 use crate::resources::Resources;
 use crate::text::FontId;
@@ -34,16 +33,14 @@ use style::{StyleSheet, TextStyle};
 /// Per-call layout settings.
 #[derive(Debug, Clone)]
 pub struct LayoutOptions {
-    /// A document with more pages is refused (a guard against runaway input).
-    pub max_pages: usize,
+    /// Bounds on what the document may cost (pages, images).
+    pub limits: Limits,
     /// Build the logical structure (for tagged PDF): items carry [`Mark`]s naming
     /// nodes of [`PagedDocument::structure`]. Off, every item is an artifact and no
     /// node is made.
     ///
     /// [`Mark`]: crate::frame::Mark
     pub structure: bool,
-    /// Bounds on the images a document may use.
-    pub images: ImageLimits,
     /// Asked before every block and page whether to go on (see [`Guard`]).
     pub guard: Guard,
 }
@@ -51,9 +48,8 @@ pub struct LayoutOptions {
 impl Default for LayoutOptions {
     fn default() -> Self {
         LayoutOptions {
-            max_pages: 20_000,
+            limits: Limits::default(),
             structure: true,
-            images: ImageLimits::default(),
             guard: Guard::default(),
         }
     }
@@ -123,7 +119,7 @@ pub fn layout_pages(
     }
     let mut ctx = Ctx::new(doc, res);
     ctx.tagging = options.structure;
-    ctx.image_limits = options.images;
+    ctx.limits = options.limits;
     ctx.guard = options.guard.clone();
     let result = paginate::run(&mut ctx, doc, options, sink);
     let diags = std::mem::take(&mut ctx.diags);
@@ -164,7 +160,7 @@ pub(crate) struct Ctx<'a> {
     warned: BTreeSet<String>,
     pub images: Vec<ImageData>,
     image_index: BTreeMap<String, usize>,
-    image_limits: ImageLimits,
+    limits: Limits,
     guard: Guard,
     /// Set when the guard said stop: everything after returns at once.
     halted: bool,
@@ -215,7 +211,7 @@ impl<'a> Ctx<'a> {
             warned: BTreeSet::new(),
             images: Vec::new(),
             image_index: BTreeMap::new(),
-            image_limits: ImageLimits::default(),
+            limits: Limits::default(),
             guard: Guard::default(),
             halted: false,
             list_depth: 0,
@@ -342,7 +338,7 @@ impl<'a> Ctx<'a> {
             }
         };
         let at = path.key("src").to_string();
-        let loaded = match crate::image::load(src, bytes, self.res, &self.image_limits, &at) {
+        let loaded = match crate::image::load(src, bytes, self.res, &self.limits, &at) {
             Ok(l) => l,
             Err(d) => {
                 self.diags.push(d);

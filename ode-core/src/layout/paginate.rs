@@ -228,7 +228,14 @@ fn pass(
     let mut pager = Paginator::new(geo.height);
     {
         let mut on_page = |ctx: &mut Ctx, placed: Vec<Placed>, notes: Vec<Fragment>| -> bool {
-            state.page(ctx, doc, geo, (placed, notes), sink, options.max_pages)
+            state.page(
+                ctx,
+                doc,
+                geo,
+                (placed, notes),
+                sink,
+                options.limits.max_pages,
+            )
         };
         let mut prev_after: Option<f32> = None;
         let mut feed = Feed {
@@ -274,7 +281,7 @@ fn pass(
             String::new(),
             format!(
                 "the document has more than {} pages, the limit",
-                options.max_pages
+                options.limits.max_pages
             ),
         );
         return None;
@@ -284,7 +291,14 @@ fn pass(
     }
     if state.summary.page_count == 0 {
         // An empty document still has a page.
-        state.page(ctx, doc, geo, Default::default(), sink, options.max_pages);
+        state.page(
+            ctx,
+            doc,
+            geo,
+            Default::default(),
+            sink,
+            options.limits.max_pages,
+        );
     }
     Some(state.summary)
 }

@@ -28,7 +28,7 @@ use std::fmt::Write as _;
 
 use minijinja::value::{Serde, merge_maps};
 
-use crate::guard::Guard;
+use crate::limits::{Guard, Limits};
 use minijinja::{Environment, ErrorKind, UndefinedBehavior, Value as Mj};
 use serde_json::{Map, Value};
 
@@ -73,32 +73,10 @@ const KEYWORDS: &[&str] = &[
     "data",
 ];
 
-/// Bounds on what expanding a template may cost.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// Work allowed per expression or string (minijinja fuel units).
-    pub fuel: u64,
-    /// Memory the expanded document may take, in bytes, counted as it is produced (each
-    /// JSON value as [`VALUE_BYTES`] plus its text), so that loops inside loops cannot
-    /// multiply past it. A merge counts all its records together.
-    pub max_output_bytes: usize,
-    /// How deeply partials may include partials.
-    pub max_include_depth: usize,
-}
-
-/// What one JSON value of an expanded document is counted as, in bytes: an object entry
-/// with its key and index, or an array slot, with the allocator's overhead.
+/// What one JSON value of an expanded document is counted as, in bytes, against
+/// [`Limits::max_template_bytes`]: an object entry with its key and index, or an array
+/// slot, with the allocator's overhead.
 pub const VALUE_BYTES: usize = 128;
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            fuel: 5_000_000,
-            max_output_bytes: 128 << 20,
-            max_include_depth: 16,
-        }
-    }
-}
 
 /// A compiled template.
 pub struct Template {
@@ -108,7 +86,6 @@ pub struct Template {
     file_name: Option<String>,
     lenient: bool,
     limits: Limits,
-    guard: Guard,
 }
 
 impl std::fmt::Debug for Template {
@@ -254,7 +231,6 @@ impl Template {
             file_name,
             lenient,
             limits,
-            guard: Guard::default(),
         })
     }
 
@@ -288,12 +264,7 @@ impl Template {
     /// Changes the limits on expansion.
     pub fn set_limits(&mut self, limits: Limits) {
         self.limits = limits;
-        self.env.set_fuel(Some(limits.fuel));
-    }
-
-    /// Sets the guard expansion asks, every few thousand values, whether to go on.
-    pub fn set_guard(&mut self, guard: Guard) {
-        self.guard = guard;
+        self.env.set_fuel(Some(limits.template_fuel));
     }
 
     /// Sets the expression that names each record's output file (as
@@ -343,12 +314,27 @@ impl Template {
     /// # Errors
     /// Every expansion error, each at its template path with the data path involved.
     pub fn expand(&self, data: &Value) -> Result<Value, Diagnostics> {
-        self.expand_counted(data, &mut 0)
+        self.expand_with(data, &Guard::default())
+    }
+
+    /// As [`Template::expand`], asking `guard` every few thousand values whether to go
+    /// on.
+    ///
+    /// # Errors
+    /// As [`Template::expand`], and the guard's reason when it says stop.
+    pub fn expand_with(&self, data: &Value, guard: &Guard) -> Result<Value, Diagnostics> {
+        self.expand_counted(data, &mut 0, guard)
     }
 
     /// Expands, adding what the output costs to `used` (bytes, as the limits count).
-    fn expand_counted(&self, data: &Value, used: &mut usize) -> Result<Value, Diagnostics> {
+    fn expand_counted(
+        &self,
+        data: &Value,
+        used: &mut usize,
+        guard: &Guard,
+    ) -> Result<Value, Diagnostics> {
         let mut run = Run::new(self, data);
+        run.guard = guard.clone();
         run.bytes = *used;
         let ctx = run.root_ctx();
         let out = run.value(&self.body, &JPath::Root, &ctx, Dest::None);
@@ -371,7 +357,19 @@ impl Template {
     /// # Errors
     /// Expansion errors, then model errors of the expanded document.
     pub fn document(&self, data: &Value) -> Result<crate::model::Document, Diagnostics> {
-        let expanded = self.expand(data)?;
+        self.document_with(data, &Guard::default())
+    }
+
+    /// As [`Template::document`], asking `guard` whether to go on.
+    ///
+    /// # Errors
+    /// As [`Template::document`], and the guard's reason when it says stop.
+    pub fn document_with(
+        &self,
+        data: &Value,
+        guard: &Guard,
+    ) -> Result<crate::model::Document, Diagnostics> {
+        let expanded = self.expand_with(data, guard)?;
         crate::model::from_value(&expanded).map_err(|d| self.locate(data, d))
     }
 
@@ -419,12 +417,26 @@ impl Template {
         records: &[Value],
         restart_page_numbers: bool,
     ) -> Result<Value, Vec<(usize, Diagnostics)>> {
+        self.merge_with(records, restart_page_numbers, &Guard::default())
+    }
+
+    /// As [`Template::merge`], asking `guard` whether to go on.
+    ///
+    /// # Errors
+    /// As [`Template::merge`]; when the guard says stop, the record it stopped in fails
+    /// with its reason.
+    pub fn merge_with(
+        &self,
+        records: &[Value],
+        restart_page_numbers: bool,
+        guard: &Guard,
+    ) -> Result<Value, Vec<(usize, Diagnostics)>> {
         let mut failed = Vec::new();
         let mut doc: Option<Map<String, Value>> = None;
         let mut sections = Vec::with_capacity(records.len());
         let mut used = 0;
         for (i, rec) in records.iter().enumerate() {
-            match self.expand_counted(rec, &mut used) {
+            match self.expand_counted(rec, &mut used, guard) {
                 Ok(Value::Object(mut o)) => {
                     let content = o.remove("content").unwrap_or(Value::Array(vec![]));
                     let mut sec = Map::new();
@@ -468,7 +480,7 @@ fn environment(
 ) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_undefined_behavior(undefined_behavior(lenient));
-    env.set_fuel(Some(limits.fuel));
+    env.set_fuel(Some(limits.template_fuel));
     if let Ok(syntax) = minijinja::syntax::SyntaxConfig::builder()
         .keep_trailing_newline(true)
         .build()
@@ -799,10 +811,11 @@ struct Run<'t> {
     scopes: Vec<Scope>,
     /// The data path of the innermost loop element, for messages.
     notes: Vec<String>,
-    /// What the output costs so far, as [`Limits::max_output_bytes`] counts it.
+    /// What the output costs so far, as [`Limits::max_template_bytes`] counts it.
     bytes: usize,
     /// Values produced since the guard was last asked.
     since_check: usize,
+    guard: Guard,
     include_depth: usize,
     include_chain: Vec<String>,
     diags: Vec<Diagnostic>,
@@ -820,6 +833,7 @@ impl<'t> Run<'t> {
             notes: Vec::new(),
             bytes: 0,
             since_check: 0,
+            guard: Guard::default(),
             include_depth: 0,
             include_chain: Vec::new(),
             diags: Vec::new(),
@@ -869,13 +883,13 @@ impl<'t> Run<'t> {
             .bytes
             .saturating_add(values.saturating_mul(VALUE_BYTES))
             .saturating_add(bytes);
-        if self.bytes > self.t.limits.max_output_bytes {
+        if self.bytes > self.t.limits.max_template_bytes {
             let d = Diagnostic::error(
                 self.at(p),
                 format!(
                     "the expanded document grows past the limit of {} MB (the \
                      max_template_bytes setting)",
-                    self.t.limits.max_output_bytes >> 20
+                    self.t.limits.max_template_bytes >> 20
                 ),
             )
             .with_hint("a loop runs over more data than a document can hold");
@@ -886,7 +900,7 @@ impl<'t> Run<'t> {
         self.since_check += values;
         if self.since_check >= 4096 {
             self.since_check = 0;
-            if let Err(reason) = self.t.guard.check() {
+            if let Err(reason) = self.guard.check() {
                 self.diags.push(Diagnostic::error(self.at(p), reason));
                 self.stopped = true;
                 return false;

@@ -82,6 +82,10 @@ enum Command {
         /// Print nothing but errors.
         #[arg(short, long)]
         quiet: bool,
+        /// Change a limit on what the render may cost, such as max_pages=50000 or
+        /// max_image_pixels=100000000 (docs/security.md lists them); repeatable.
+        #[arg(long = "limit", value_name = "NAME=VALUE", value_parser = parse_limit)]
+        limits: Vec<(String, serde_json::Value)>,
     },
     /// Check a document: every error and warning, no output.
     Validate {
@@ -90,6 +94,9 @@ enum Command {
         /// A font file to add; repeatable.
         #[arg(long = "font", value_name = "PATH")]
         fonts: Vec<PathBuf>,
+        /// Change a limit (see `ode render --limit`); repeatable.
+        #[arg(long = "limit", value_name = "NAME=VALUE", value_parser = parse_limit)]
+        limits: Vec<(String, serde_json::Value)>,
     },
     /// Print the JSON Schema of the document format.
     Schema,
@@ -153,6 +160,30 @@ fn parse_standard(s: &str) -> Result<PdfStandard, String> {
     PdfStandard::parse(s)
 }
 
+/// `NAME=VALUE`, checked against the limits' names and kinds.
+fn parse_limit(s: &str) -> Result<(String, serde_json::Value), String> {
+    let (name, value) = s
+        .split_once('=')
+        .ok_or_else(|| "expected NAME=VALUE, such as max_pages=50000".to_string())?;
+    let value: serde_json::Value = value
+        .trim()
+        .parse::<u64>()
+        .map(Into::into)
+        .map_err(|_| format!("{name}: expected a whole number, found \"{value}\""))?;
+    ode_sdk::Limits::default().set(name.trim(), value.clone())?;
+    Ok((name.trim().to_string(), value))
+}
+
+/// The default limits with the `--limit` changes.
+fn limits(changes: &[(String, serde_json::Value)]) -> ode_sdk::Limits {
+    let mut limits = ode_sdk::Limits::default();
+    for (name, value) in changes {
+        // Checked when the argument was parsed.
+        let _ = limits.set(name, value.clone());
+    }
+    limits
+}
+
 fn parse_dpi(s: &str) -> Result<f32, String> {
     let range = ode_sdk::ode_core::export::png::DPI_RANGE;
     match s.parse::<f32>() {
@@ -202,12 +233,12 @@ fn read_input(input: &Path) -> Result<String, Failure> {
     Ok(s)
 }
 
-fn renderer(input: &Path, fonts: &[PathBuf]) -> Result<Renderer, Failure> {
+fn renderer(input: &Path, fonts: &[PathBuf], limits: ode_sdk::Limits) -> Result<Renderer, Failure> {
     let dir = match input.parent() {
         Some(p) if input != Path::new("-") && !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let mut r = Renderer::new().with_asset_dir(dir);
+    let mut r = Renderer::new().with_asset_dir(dir).with_limits(limits);
     for f in fonts {
         r = r.with_font_file(f).map_err(|e| Failure(1, e.to_string()))?;
     }
@@ -253,10 +284,14 @@ fn run(cli: Cli) -> Result<(), Failure> {
             println!("{schema}");
             Ok(())
         }
-        Command::Validate { input, fonts } => {
+        Command::Validate {
+            input,
+            fonts,
+            limits: changes,
+        } => {
             let json = read_input(&input)?;
             let name = display_name(&input);
-            let diags = renderer(&input, &fonts)?.validate(&json);
+            let diags = renderer(&input, &fonts, limits(&changes))?.validate(&json);
             if !diags.is_empty() {
                 eprintln!("{}", report(&name, &diags));
             }
@@ -282,6 +317,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             untagged,
             pdf_standards,
             quiet,
+            limits: changes,
         } => {
             let ext = output
                 .as_deref()
@@ -310,7 +346,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             if page == Some(0) {
                 return Err(Failure(2, "error: --page counts from 1".into()));
             }
-            let r = renderer(&input, &fonts)?.with_pdf_options(PdfOptions {
+            let r = renderer(&input, &fonts, limits(&changes))?.with_pdf_options(PdfOptions {
                 tagged: !untagged,
                 standards: pdf_standards,
                 ..PdfOptions::default()
@@ -338,7 +374,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let output = output.expect("clap requires --output without --out-dir");
             let name = display_name(&input);
             let text = read_input(&input)?;
-            let source = sources::load(&input, text, &name, data.as_deref(), lenient)?;
+            let source = sources::load(&input, text, &name, data.as_deref(), lenient, r.limits())?;
             let options = PngOptions {
                 dpi,
                 ..PngOptions::default()

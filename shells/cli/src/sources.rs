@@ -53,8 +53,10 @@ pub(crate) fn template(
     name: &str,
     lenient: bool,
     file_name: Option<&str>,
+    limits: &ode_sdk::Limits,
 ) -> Result<Template, Failure> {
     let mut t = Template::new(doc).map_err(|d| Failure(1, report(name, &d.0)))?;
+    t.set_limits(*limits);
     if lenient {
         t.set_lenient(true);
     }
@@ -73,6 +75,7 @@ pub(crate) fn load(
     name: &str,
     data: Option<&Path>,
     lenient: bool,
+    limits: &ode_sdk::Limits,
 ) -> Result<Source, Failure> {
     if is_markdown(input) {
         if data.is_some() {
@@ -89,7 +92,7 @@ pub(crate) fn load(
     if data.is_none() && !ode_sdk::ode_core::template::is_template(&value) {
         return Ok(Source::Json(value));
     }
-    let t = template(value, name, lenient, None)?;
+    let t = template(value, name, lenient, None, limits)?;
     let value = match data {
         Some(path) => {
             let format = data_format(path)?;
@@ -116,7 +119,9 @@ pub(crate) fn render(
             r.render_model(&doc, format, png, page)
         }
         Source::Template(t, data) => {
-            let doc = t.document(data).map_err(RenderError::Invalid)?;
+            let doc = t
+                .document_with(data, r.guard())
+                .map_err(RenderError::Invalid)?;
             r.render_model(&doc, format, png, page)
         }
         Source::Markdown(md) => {
@@ -163,7 +168,7 @@ impl Merge<'_> {
         let text = read(self.input)?;
         let doc = ode_sdk::ode_core::model::parse_value(&text)
             .map_err(|d| Failure(1, report(&name, &d.0)))?;
-        let t = template(doc, &name, self.lenient, self.name)?;
+        let t = template(doc, &name, self.lenient, self.name, self.renderer.limits())?;
         let format = data_format(self.data)?;
         let records = data::records(&read(self.data)?, format)
             .map_err(|e| Failure(1, format!("{dname}: {e}")))?;

@@ -215,7 +215,7 @@ async fn a_render_over_its_time_budget_is_a_504() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_document_over_the_page_budget_is_a_422() {
     let app = crate::helpers::spawn_with(crate::helpers::Backend::Embedded, |s| {
-        s.limits.max_pages = 3;
+        s.limits.engine.max_pages = 3;
     })
     .await;
     let content: Vec<_> = (0..5)
