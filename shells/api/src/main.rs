@@ -9,6 +9,11 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::Parser;
 
+/// mimalloc (memory returns to the system after a spike), counting what each render
+/// holds so that the service can bound it.
+#[global_allocator]
+static ALLOC: ode_alloc::Counting = ode_alloc::Counting;
+
 #[derive(Parser)]
 #[command(name = "ode-api", version, about = "ODE's HTTP API")]
 struct Args {

@@ -7,6 +7,11 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::Parser;
 
+/// mimalloc (memory returns to the system after a spike), counting what each render
+/// holds so that the service can bound it.
+#[global_allocator]
+static ALLOC: ode_alloc::Counting = ode_alloc::Counting;
+
 #[derive(Parser)]
 #[command(name = "ode-worker", version, about = "ODE's export worker")]
 struct Args {
