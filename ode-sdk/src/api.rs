@@ -108,7 +108,8 @@ pub struct RenderRequest {
     /// Output format (default PDF).
     #[serde(default)]
     pub format: ExportFormat,
-    /// For PNG: the page to render, from 1 (default 1).
+    /// For SVG and PNG: only this page, from 1. Without it, a document of several pages
+    /// is answered as a zip of every page (`page-1.svg`, …). Not for PDF.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<usize>,
 }

@@ -65,6 +65,20 @@ pub struct Settings {
     pub worker: WorkerSettings,
     /// Limits on what one request may ask.
     pub limits: LimitSettings,
+    /// Where webhooks may go.
+    pub webhooks: WebhookSettings,
+}
+
+/// Where webhooks may go (see `ode_sdk::egress`): by default https URLs of public
+/// addresses only, checked when each request is sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// Accept `http://` URLs (tests, private deployments).
+    pub allow_http: bool,
+    /// Send to loopback, private, link-local and other non-public addresses (tests,
+    /// private deployments; never where tenants are not trusted).
+    pub allow_private_addresses: bool,
 }
 
 /// The data directory.
@@ -208,8 +222,12 @@ pub struct ApiSettings {
     pub port: u16,
     /// HTTP worker threads (0: one per core).
     pub workers: usize,
-    /// Requests per second allowed per API key (a burst of twice that is allowed).
+    /// Requests per second allowed per API key (a burst of twice that is allowed; 0:
+    /// no limit). Shared by all API processes through Redis when the queue is on Redis.
     pub rate_limit_per_sec: u32,
+    /// Requests per second allowed per tenant, all its keys together (bursts of twice
+    /// that; 0: no limit); shared like the key's.
+    pub tenant_rate_limit_per_sec: u32,
     /// Seconds to finish requests in flight after a shutdown signal.
     pub shutdown_grace_secs: u64,
     /// A built viewer (a static site: `index.html`, `assets/`…) to serve at `/` and at
@@ -231,6 +249,7 @@ impl Default for ApiSettings {
             port: 8080,
             workers: 0,
             rate_limit_per_sec: 200,
+            tenant_rate_limit_per_sec: 400,
             shutdown_grace_secs: 30,
             viewer_dir: None,
             cors_origins: Vec::new(),
@@ -341,8 +360,17 @@ pub struct LimitSettings {
     /// is 2,000). See `docs/security.md`.
     #[serde(deserialize_with = "hosted_limits")]
     pub engine: ode_core::Limits,
-    /// Longest a synchronous render may take, in milliseconds.
+    /// Longest a synchronous render may take, in milliseconds (waiting for a slot
+    /// included); a render past it is stopped at its next step.
     pub render_timeout_ms: u64,
+    /// Renders run at once by this process (0: one per core).
+    pub render_slots: usize,
+    /// Heap one render may hold, in MB; past it the render stops with a 422.
+    pub render_memory_mb: usize,
+    /// Heap all renders of this process may hold together, in MB; past it the largest
+    /// is stopped (503, retry). 0: 60% of the container's memory limit (cgroup
+    /// `memory.max`), or 2048 without one.
+    pub memory_budget_mb: usize,
     /// Most data records in one batch export.
     pub max_batch_records: usize,
 }
@@ -354,7 +382,36 @@ impl Default for LimitSettings {
             max_font_bytes: 20 * 1024 * 1024,
             engine: ode_core::Limits::hosted(),
             render_timeout_ms: 30_000,
+            render_slots: 0,
+            render_memory_mb: 512,
+            memory_budget_mb: 0,
             max_batch_records: 10_000,
+        }
+    }
+}
+
+impl LimitSettings {
+    /// The memory all renders may hold, in bytes: `memory_budget_mb`, or 60% of the
+    /// cgroup's memory limit, or 2 GB.
+    pub fn memory_budget(&self) -> usize {
+        if self.memory_budget_mb > 0 {
+            return self.memory_budget_mb << 20;
+        }
+        let cgroup = std::fs::read_to_string("/sys/fs/cgroup/memory.max")
+            .ok()
+            .and_then(|s| s.trim().parse::<usize>().ok());
+        match cgroup {
+            Some(limit) => limit / 10 * 6,
+            None => 2048 << 20,
+        }
+    }
+
+    /// Renders at once: `render_slots`, or one per core.
+    pub fn slots(&self) -> usize {
+        if self.render_slots > 0 {
+            self.render_slots
+        } else {
+            std::thread::available_parallelism().map_or(2, |n| n.get())
         }
     }
 }

@@ -373,6 +373,9 @@ pub struct Export {
     pub pages: i64,
     /// The client's `Idempotency-Key`, if it sent one.
     pub idempotency_key: Option<String>,
+    /// A digest of the request that created it: a retry with the same
+    /// `idempotency_key` must send the same request.
+    pub request_hash: Option<String>,
     /// The lease of the worker running it: that worker's token and when the lease ends.
     pub lease_token: Option<String>,
     /// When the lease ends (a running export past it is taken again).
@@ -388,12 +391,15 @@ pub struct Export {
 impl Export {
     /// Where result file `index` (0-based) is kept in the exports bucket.
     pub fn result_key(&self, index: i64) -> BlobKey {
+        self.result_key_as(index, self.format.as_str())
+    }
+
+    /// Where result file `index` is kept when it has another extension than the
+    /// format's (`zip`: the SVG or PNG pages of a document of several pages).
+    pub fn result_key_as(&self, index: i64, extension: &str) -> BlobKey {
         BlobKey(format!(
             "{}/exports/{}/{}.{}",
-            self.tenant_id,
-            self.id,
-            index,
-            self.format.as_str()
+            self.tenant_id, self.id, index, extension
         ))
     }
 }

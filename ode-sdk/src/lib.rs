@@ -23,6 +23,8 @@
 //! ```
 
 #[cfg(feature = "service")]
+pub mod admission;
+#[cfg(feature = "service")]
 pub mod api;
 #[cfg(feature = "service")]
 pub mod blob;
@@ -36,8 +38,12 @@ pub mod db;
 #[cfg(feature = "service")]
 pub mod domain;
 #[cfg(feature = "service")]
+pub mod egress;
+#[cfg(feature = "service")]
 pub mod jobs;
 mod pipeline;
+#[cfg(feature = "service")]
+pub mod ratelimit;
 mod resources;
 #[cfg(feature = "service")]
 pub mod service;

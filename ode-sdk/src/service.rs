@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use crate::admission::{Admission, Stop};
 use crate::api::{ErrorItem, ExportInfo, ExportRequest, RenderRequest, WebhookEvent};
 use crate::blob::{BlobError, BlobStore, Download};
 use crate::config::Settings;
@@ -23,7 +24,8 @@ use crate::domain::{
     ExportStatus, FontId, FontRecord, SourceKind, Tenant, TenantId, Timestamp,
 };
 use crate::jobs::{ExportJob, JobError, JobQueue};
-use crate::{Format, PngOptions, RenderError, Renderer};
+use crate::ratelimit::RateLimiter;
+use crate::{Format, Guard, PngOptions, RenderError, Renderer};
 use ode_core::template::Template;
 
 /// Why a service operation failed; the API maps each to one HTTP status.
@@ -128,6 +130,11 @@ pub struct Principal {
 pub struct RenderedFile {
     /// Its bytes.
     pub bytes: Vec<u8>,
+    /// Its media type: the format's, or `application/zip` for the SVG or PNG pages of a
+    /// document of several pages (one entry per page, `page-1.svg`, …).
+    pub content_type: &'static str,
+    /// The file name extension that goes with it.
+    pub extension: &'static str,
     /// Pages in the document.
     pub pages: usize,
     /// Warnings met while rendering.
@@ -176,8 +183,10 @@ struct Inner {
     renderers: Mutex<HashMap<TenantId, (Vec<FontId>, Renderer)>>,
     /// Key hash -> when looked up, and who it was.
     keys: Mutex<HashMap<String, (Instant, Option<Principal>)>>,
-    /// Renders at once (renders are CPU-bound: more than the cores only adds latency).
-    render_slots: tokio::sync::Semaphore,
+    /// Which renders run, in turn by tenant, and the memory they may hold.
+    admission: Admission,
+    /// Request rates per key and per tenant.
+    limiter: RateLimiter,
     http: reqwest::Client,
 }
 
@@ -229,15 +238,32 @@ impl Service {
         queue: Arc<dyn JobQueue>,
         settings: Arc<Settings>,
     ) -> Self {
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let limiter = RateLimiter::local(
+            settings.api.rate_limit_per_sec,
+            settings.api.tenant_rate_limit_per_sec,
+        );
+        Self::with_limiter(db, blobs, queue, settings, limiter)
+    }
+
+    /// A service over these ports whose rate limits are `limiter`'s (shared through
+    /// Redis, see [`connect`]).
+    pub fn with_limiter(
+        db: Arc<dyn MetadataStore>,
+        blobs: Arc<dyn BlobStore>,
+        queue: Arc<dyn JobQueue>,
+        settings: Arc<Settings>,
+        limiter: RateLimiter,
+    ) -> Self {
+        let limits = &settings.limits;
+        let admission = Admission::new(
+            limits.slots(),
+            limits.render_memory_mb << 20,
+            limits.memory_budget(),
+        );
         let base = Renderer::new()
             .single_threaded()
             .with_limits(settings.limits.engine);
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .connect_timeout(Duration::from_secs(5))
-            .build()
-            .unwrap_or_default();
+        let http = crate::egress::webhook_client(&settings.webhooks);
         Service {
             inner: Arc::new(Inner {
                 db,
@@ -247,7 +273,8 @@ impl Service {
                 base,
                 renderers: Mutex::default(),
                 keys: Mutex::default(),
-                render_slots: tokio::sync::Semaphore::new(cores),
+                admission,
+                limiter,
                 http,
             }),
         }
@@ -363,24 +390,16 @@ impl Service {
         url: &str,
         secret: Option<&str>,
     ) -> Result<(String, String), ServiceError> {
-        if !(url.starts_with("http://") || url.starts_with("https://")) || url.len() > 2048 {
+        if url.len() > 2048 {
             return Err(ServiceError::bad(
                 "/url",
-                "the webhook URL must start with http:// or https://",
+                "a webhook URL has at most 2048 characters",
             ));
         }
-        // A URL the webhook sender could not use is refused now rather than at delivery
-        // (and never shown back to clients that would choke on it).
-        match reqwest::Url::parse(url) {
-            Ok(u) if u.host_str().is_some_and(|h| !h.is_empty()) => {}
-            Ok(_) => return Err(ServiceError::bad("/url", "the webhook URL needs a host")),
-            Err(e) => {
-                return Err(ServiceError::bad(
-                    "/url",
-                    format!("the webhook URL is not a valid URL: {e}"),
-                ));
-            }
-        }
+        // A URL the webhook sender would refuse is refused now (its host is resolved,
+        // and checked again, when each webhook is sent).
+        crate::egress::check_url(url, &self.inner.settings.webhooks)
+            .map_err(|e| ServiceError::bad("/url", format!("the webhook URL: {e}")))?;
         let secret = match secret {
             Some(s) if s.len() < 16 => {
                 return Err(ServiceError::bad(
@@ -529,6 +548,33 @@ impl Service {
             .document(tenant, id)
             .await?
             .ok_or(ServiceError::NotFound("document"))
+    }
+
+    /// A page of the tenant's documents, newest first, of one kind or all.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn documents(
+        &self,
+        tenant: TenantId,
+        kind: Option<SourceKind>,
+        after: Option<DocumentId>,
+        limit: i64,
+    ) -> Result<crate::domain::Page<DocumentRecord>, ServiceError> {
+        Ok(self.inner.db.documents(tenant, kind, after, limit).await?)
+    }
+
+    /// A page of the tenant's exports, newest first.
+    ///
+    /// # Errors
+    /// When the database fails.
+    pub async fn exports(
+        &self,
+        tenant: TenantId,
+        after: Option<ExportId>,
+        limit: i64,
+    ) -> Result<crate::domain::Page<Export>, ServiceError> {
+        Ok(self.inner.db.exports(tenant, after, limit).await?)
     }
 
     /// A stored document and its source.
@@ -957,6 +1003,12 @@ impl Service {
         if source.kind != SourceKind::Template && req.data.is_some() {
             return Err(ServiceError::bad("/data", "`data` goes with a template"));
         }
+        if req.page == Some(0) {
+            return Err(ServiceError::bad("/page", "pages count from 1"));
+        }
+        if req.page.is_some() && req.format == ExportFormat::Pdf {
+            return Err(ServiceError::bad("/page", "`page` goes with SVG or PNG"));
+        }
         let mut renderer = self.renderer(tenant).await?;
         if let Some(assets) = self
             .assets_for(tenant, source.document_id, req.assets.as_ref())
@@ -971,35 +1023,81 @@ impl Service {
         let format = req.format;
         let page = req.page;
         let mut files = self
-            .run_render(move || {
+            .run_render(tenant, move |guard| {
+                let renderer = renderer.with_guard(guard);
                 render_one(&renderer, &source, Some(&data), format, page).map(|f| vec![f])
             })
             .await?;
         Ok(files.remove(0))
     }
 
-    /// Runs a render on the blocking pool, one per core at a time, within the budget.
+    /// Charges one request to its key's and its tenant's rate; when either is spent,
+    /// the seconds to wait.
+    pub async fn charge(&self, who: &Principal) -> Result<(), u64> {
+        self.inner.limiter.check(who.key_id, who.tenant.id).await
+    }
+
+    /// Renders running now, and renders waiting for a slot, in this process.
+    pub fn render_load(&self) -> (usize, usize) {
+        (
+            self.inner.admission.running(),
+            self.inner.admission.waiting(),
+        )
+    }
+
+    /// Runs a render on the blocking pool once admitted (in turn by tenant, one per
+    /// core), within the time budget and the memory limits: `work` gets the guard its
+    /// engine must ask.
     async fn run_render(
         &self,
-        work: impl FnOnce() -> Result<Vec<RenderedFile>, ServiceError> + Send + 'static,
+        tenant: TenantId,
+        work: impl FnOnce(Guard) -> Result<Vec<RenderedFile>, ServiceError> + Send + 'static,
     ) -> Result<Vec<RenderedFile>, ServiceError> {
         let budget = Duration::from_millis(self.inner.settings.limits.render_timeout_ms);
         let started = Instant::now();
-        let _slot = tokio::time::timeout(budget, self.inner.render_slots.acquire())
+        let permit = tokio::time::timeout(budget, self.inner.admission.admit(tenant))
             .await
             .map_err(|_| {
                 ServiceError::Timeout("the server is busy: no render slot within the budget".into())
-            })?
-            .map_err(|_| ServiceError::Unavailable("shutting down".into()))?;
+            })?;
+        let permit = Arc::new(permit);
+        let guard = permit.guard();
+        let running = permit.clone();
         let left = budget.saturating_sub(started.elapsed());
-        let task = tokio::task::spawn_blocking(work);
-        match tokio::time::timeout(left, task).await {
+        // The blocking task holds the slot until the render has really stopped.
+        let task = tokio::task::spawn_blocking(move || {
+            let counted = running.enter();
+            let result = work(guard);
+            drop(counted);
+            result
+        });
+        let result = match tokio::time::timeout(left, task).await {
             Ok(Ok(result)) => result,
             Ok(Err(e)) => Err(ServiceError::Internal(format!("render task failed: {e}"))),
-            Err(_) => Err(ServiceError::Timeout(format!(
+            Err(_) => {
+                permit.cancel(Stop::Timeout);
+                return Err(ServiceError::Timeout(format!(
+                    "the render took longer than its budget of {} ms",
+                    budget.as_millis()
+                )));
+            }
+        };
+        match (result, permit.stopped()) {
+            (Err(_), Some(Stop::Pressure)) => Err(ServiceError::Unavailable(
+                "the server is short of memory for renders: retry later".into(),
+            )),
+            (Err(_), Some(Stop::OwnLimit)) => Err(ServiceError::Invalid(vec![ErrorItem::new(
+                "memory_limit",
+                format!(
+                    "the render needs more than {} MB of memory, the limit of one render",
+                    self.inner.settings.limits.render_memory_mb
+                ),
+            )])),
+            (Err(_), Some(Stop::Timeout)) => Err(ServiceError::Timeout(format!(
                 "the render took longer than its budget of {} ms",
                 budget.as_millis()
             ))),
+            (result, _) => result,
         }
     }
 
@@ -1111,6 +1209,7 @@ impl Service {
             records: records as i64,
             merge: req.merge,
             idempotency_key: idempotency_key.map(str::to_string),
+            request_hash: Some(request_hash(req)),
         };
         match self.inner.db.insert_export(&new, Timestamp::now()).await {
             Ok(Inserted::Created(export)) => {
@@ -1122,6 +1221,21 @@ impl Service {
             }
             Ok(Inserted::Existing(export)) => {
                 let _ = self.inner.blobs.delete(Bucket::Documents, &input_key).await;
+                // A retry sends the same request; another request with the same key is a
+                // mistake that must not silently get the first one's export.
+                if export.request_hash.is_some() && export.request_hash != new.request_hash {
+                    return Err(ServiceError::Invalid(vec![
+                        ErrorItem::new(
+                            "idempotency_key_reused",
+                            format!(
+                                "this Idempotency-Key was used for export {} with a different \
+                                 request; use a new key for a new request",
+                                export.id
+                            ),
+                        )
+                        .at("Idempotency-Key"),
+                    ]));
+                }
                 Ok((export, false))
             }
             Err(e) => {
@@ -1174,23 +1288,40 @@ impl Service {
         if file < 0 || file >= export.result_files {
             return Err(ServiceError::NotFound("file"));
         }
-        let name = if export.result_files == 1 {
-            format!("{}.{}", export.id, export.format.as_str())
-        } else {
-            format!("{}-{}.{}", export.id, file + 1, export.format.as_str())
+        let ttl = self.inner.settings.blobs.presign_ttl_secs.max(60);
+        let name = |ext: &str| {
+            if export.result_files == 1 {
+                format!("{}.{ext}", export.id)
+            } else {
+                format!("{}-{}.{ext}", export.id, file + 1)
+            }
         };
-        let ct = export.format.content_type();
-        let d = self
+        let (ext, ct) = (export.format.as_str(), export.format.content_type());
+        let found = self
             .inner
             .blobs
             .download(
                 Bucket::Exports,
                 &export.result_key(file),
-                &name,
+                &name(ext),
                 ct,
-                self.inner.settings.blobs.presign_ttl_secs.max(60),
+                ttl,
             )
-            .await?;
+            .await;
+        // The SVG or PNG pages of a document of several pages are one zip.
+        let (d, name, ct) = match found {
+            Err(BlobError::NotFound(_)) if export.format != ExportFormat::Pdf => {
+                let zip = "application/zip";
+                let key = export.result_key_as(file, "zip");
+                let d = self
+                    .inner
+                    .blobs
+                    .download(Bucket::Exports, &key, &name("zip"), zip, ttl)
+                    .await?;
+                (d, name("zip"), zip)
+            }
+            found => (found?, name(ext), ct),
+        };
         Ok((d, name, ct))
     }
 
@@ -1308,7 +1439,9 @@ impl Service {
         let format = export.format;
         let merge = export.merge;
         let files = self
-            .run_render(move || render_export_files(&renderer, input, format, merge))
+            .run_render(export.tenant_id, move |guard| {
+                render_export_files(&renderer.with_guard(guard), input, format, merge)
+            })
             .await
             .map_err(|e| match e {
                 // A worker has no client waiting: a slow render is a failure of the input.
@@ -1324,16 +1457,11 @@ impl Service {
         // its time waiting on S3 round trips.
         use futures::StreamExt as _;
         let mut uploads = futures::stream::iter(files.into_iter().enumerate().map(|(i, f)| {
-            let key = export.result_key(i as i64);
+            let key = export.result_key_as(i as i64, f.extension);
             async move {
                 self.inner
                     .blobs
-                    .put(
-                        Bucket::Exports,
-                        &key,
-                        Bytes::from(f.bytes),
-                        format.content_type(),
-                    )
+                    .put(Bucket::Exports, &key, Bytes::from(f.bytes), f.content_type)
                     .await
             }
         }))
@@ -1362,6 +1490,13 @@ impl Service {
         let body = serde_json::to_vec(&event).unwrap_or_default();
         let attempts = self.inner.settings.worker.webhook_attempts.max(1);
         let mut delay = Duration::from_millis(self.inner.settings.worker.backoff_ms.max(10));
+        // Checked again at each delivery: the settings may have changed since the URL
+        // was accepted (the host is checked by the client's resolver as it connects).
+        if let Err(e) = crate::egress::check_url(&url, &self.inner.settings.webhooks) {
+            tracing::warn!(export.id = %export.id, error = %e, "webhook refused by policy");
+            let _ = self.inner.db.clear_webhook_pending(export.id).await;
+            return;
+        }
         for attempt in 1..=attempts {
             let t = Timestamp::now().0 / 1000;
             let sent = self
@@ -1439,6 +1574,42 @@ impl Service {
     }
 }
 
+/// A digest of an export request that does not depend on the order of object keys, to
+/// tell a retry from another request with the same `Idempotency-Key`.
+fn request_hash(req: &ExportRequest) -> String {
+    fn canonical(v: &Value, out: &mut Vec<u8>) {
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                out.push(b'{');
+                for k in keys {
+                    canonical(&Value::String(k.clone()), out);
+                    out.push(b':');
+                    canonical(&m[k], out);
+                    out.push(b',');
+                }
+                out.push(b'}');
+            }
+            Value::Array(a) => {
+                out.push(b'[');
+                for e in a {
+                    canonical(e, out);
+                    out.push(b',');
+                }
+                out.push(b']');
+            }
+            other => out.extend_from_slice(other.to_string().as_bytes()),
+        }
+    }
+    let mut bytes = Vec::new();
+    canonical(
+        &serde_json::to_value(req).unwrap_or(Value::Null),
+        &mut bytes,
+    );
+    hex(&Sha256::digest(&bytes))
+}
+
 fn to_format(f: ExportFormat) -> Format {
     match f {
         ExportFormat::Pdf => Format::Pdf,
@@ -1453,7 +1624,16 @@ fn warnings(w: &[ode_core::Diagnostic]) -> Vec<ErrorItem> {
         .collect()
 }
 
-/// Renders one source; SVG and PNG give page `page` (from 1, default 1).
+/// A template compiled under the renderer's limits.
+fn compile_template(renderer: &Renderer, text: &str) -> Result<Template, ServiceError> {
+    let mut t = Template::parse(text)
+        .map_err(|d| ServiceError::from_render(RenderError::Invalid(d), "invalid_template"))?;
+    t.set_limits(*renderer.limits());
+    Ok(t)
+}
+
+/// Renders one source; SVG and PNG give page `page` (from 1), or every page (one zip
+/// when there are several).
 fn render_one(
     renderer: &Renderer,
     source: &Source,
@@ -1461,26 +1641,32 @@ fn render_one(
     format: ExportFormat,
     page: Option<usize>,
 ) -> Result<RenderedFile, ServiceError> {
+    let mut converted = Vec::new();
     let doc: ode_core::model::Document = match source.kind {
         SourceKind::Document => ode_core::model::parse(&source.text)
             .map_err(|d| ServiceError::from_render(RenderError::Invalid(d), "invalid_document"))?,
         SourceKind::Template => {
-            let t = Template::parse(&source.text).map_err(|d| {
-                ServiceError::from_render(RenderError::Invalid(d), "invalid_template")
-            })?;
+            let t = compile_template(renderer, &source.text)?;
             let empty = Value::Object(Default::default());
-            t.document(data.unwrap_or(&empty)).map_err(|d| {
-                ServiceError::from_render(RenderError::Invalid(d), "invalid_template")
-            })?
+            t.document_with(data.unwrap_or(&empty), renderer.guard())
+                .map_err(|d| {
+                    ServiceError::from_render(RenderError::Invalid(d), "invalid_template")
+                })?
         }
         SourceKind::Markdown => {
-            let r = renderer
-                .render_markdown(&source.text, to_format(format))
-                .map_err(|e| ServiceError::from_render(e, "invalid_markdown"))?;
-            return finish_rendered(r, page);
+            let invalid =
+                |d| ServiceError::from_render(RenderError::Invalid(d), "invalid_markdown");
+            let md = ode_core::markdown::to_document(&source.text).map_err(invalid)?;
+            converted = warnings(&md.warnings);
+            ode_core::model::from_value(&md.output).map_err(invalid)?
         }
     };
-    render_model(renderer, &doc, format, page)
+    let mut file = render_model(renderer, &doc, format, page)?;
+    if !converted.is_empty() {
+        converted.append(&mut file.warnings);
+        file.warnings = converted;
+    }
+    Ok(file)
 }
 
 fn render_model(
@@ -1489,20 +1675,18 @@ fn render_model(
     format: ExportFormat,
     page: Option<usize>,
 ) -> Result<RenderedFile, ServiceError> {
-    let page = page.unwrap_or(1);
     let r = renderer
         .render_model(
             doc,
             to_format(format),
             &PngOptions::default(),
-            (format == ExportFormat::Png).then_some(page),
+            page.filter(|_| format == ExportFormat::Png),
         )
         .map_err(|e| ServiceError::from_render(e, "invalid_document"))?;
-    finish_rendered(r, Some(page))
+    finish_rendered(r, page)
 }
 
 fn finish_rendered(r: crate::Rendered, page: Option<usize>) -> Result<RenderedFile, ServiceError> {
-    let page = page.unwrap_or(1);
     let crate::Rendered {
         output,
         warnings: found,
@@ -1513,21 +1697,77 @@ fn finish_rendered(r: crate::Rendered, page: Option<usize>) -> Result<RenderedFi
             ErrorItem::new("no_such_page", format!("the document has {pages} pages")).at("/page"),
         ])
     };
-    // The output is moved, not copied: a synchronous render hands its bytes straight on.
-    let bytes = match output {
-        crate::Output::Pdf(b) => b,
-        crate::Output::Svg(svgs) => svgs
-            .into_iter()
-            .nth(page.wrapping_sub(1))
-            .ok_or_else(missing)?
-            .into_bytes(),
-        crate::Output::Png(pngs) => pngs.into_iter().next().ok_or_else(missing)?,
+    let (files, format) = match output {
+        // The output is moved, not copied: a synchronous render hands its bytes on.
+        crate::Output::Pdf(bytes) => {
+            return Ok(RenderedFile {
+                bytes,
+                content_type: ExportFormat::Pdf.content_type(),
+                extension: "pdf",
+                pages,
+                warnings: warnings(&found),
+            });
+        }
+        crate::Output::Svg(svgs) => (
+            svgs.into_iter().map(String::into_bytes).collect::<Vec<_>>(),
+            ExportFormat::Svg,
+        ),
+        crate::Output::Png(pngs) => (pngs, ExportFormat::Png),
+    };
+    let (bytes, content_type, extension) = match page {
+        // PNG renders only the page asked for; SVG has them all.
+        Some(_) if format == ExportFormat::Png => (
+            files.into_iter().next().ok_or_else(missing)?,
+            format.content_type(),
+            format.as_str(),
+        ),
+        Some(p) => (
+            files.into_iter().nth(p - 1).ok_or_else(missing)?,
+            format.content_type(),
+            format.as_str(),
+        ),
+        None if files.len() == 1 => (
+            files.into_iter().next().unwrap_or_default(),
+            format.content_type(),
+            format.as_str(),
+        ),
+        None => (
+            zip_pages(&files, format.as_str())?,
+            "application/zip",
+            "zip",
+        ),
     };
     Ok(RenderedFile {
         bytes,
+        content_type,
+        extension,
         pages,
         warnings: warnings(&found),
     })
+}
+
+/// Every page in one zip: `page-1.svg`, `page-2.svg`, … (SVG deflated, PNG stored: it
+/// is compressed already).
+fn zip_pages(pages: &[Vec<u8>], extension: &str) -> Result<Vec<u8>, ServiceError> {
+    use std::io::Write as _;
+    use zip::write::SimpleFileOptions;
+    let method = if extension == "png" {
+        zip::CompressionMethod::Stored
+    } else {
+        zip::CompressionMethod::Deflated
+    };
+    // A fixed time keeps the archive's bytes the same for the same document.
+    let options = SimpleFileOptions::default()
+        .compression_method(method)
+        .last_modified_time(zip::DateTime::default());
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let failed = |e: &dyn std::fmt::Display| ServiceError::Internal(format!("zip: {e}"));
+    for (i, page) in pages.iter().enumerate() {
+        out.start_file(format!("page-{}.{extension}", i + 1), options)
+            .map_err(|e| failed(&e))?;
+        out.write_all(page).map_err(|e| failed(&e))?;
+    }
+    Ok(out.finish().map_err(|e| failed(&e))?.into_inner())
 }
 
 /// An export's files: one per record, or one merged.
@@ -1551,8 +1791,7 @@ fn render_export_files(
             None,
         )?]);
     };
-    let template = Template::parse(&source.text)
-        .map_err(|d| ServiceError::from_render(RenderError::Invalid(d), "invalid_template"))?;
+    let template = compile_template(renderer, &source.text)?;
     let record_errors = |failed: Vec<(usize, ode_core::Diagnostics)>| {
         ServiceError::Invalid(
             failed
@@ -1568,7 +1807,9 @@ fn render_export_files(
         )
     };
     if merge {
-        let merged = template.merge(&records, true).map_err(record_errors)?;
+        let merged = template
+            .merge_with(&records, true, renderer.guard())
+            .map_err(record_errors)?;
         let doc = ode_core::model::from_value(&merged)
             .map_err(|d| ServiceError::from_render(RenderError::Invalid(d), "invalid_document"))?;
         return Ok(vec![render_model(renderer, &doc, format, None)?]);
@@ -1576,7 +1817,7 @@ fn render_export_files(
     let mut files = Vec::with_capacity(records.len());
     let mut failed = Vec::new();
     for (i, rec) in records.iter().enumerate() {
-        match template.document(rec) {
+        match template.document_with(rec, renderer.guard()) {
             Ok(doc) => match render_model(renderer, &doc, format, None) {
                 Ok(f) => files.push(f),
                 Err(ServiceError::Invalid(mut items)) => {
@@ -1624,6 +1865,23 @@ pub async fn connect(settings: Settings) -> Result<(Service, crate::jobs::Queue)
     let db = crate::db::connect_store(&settings).await?;
     let blobs = crate::blob::connect_blobs(&settings).await?;
     let queue = crate::jobs::connect_queue(&settings.queue).await?;
-    let service = Service::new(db, blobs, Arc::new(queue.clone()), Arc::new(settings));
+    let (key_rate, tenant_rate) = (
+        settings.api.rate_limit_per_sec,
+        settings.api.tenant_rate_limit_per_sec,
+    );
+    #[cfg(feature = "redis")]
+    let limiter = match queue.redis() {
+        Some((conn, namespace)) => RateLimiter::shared(key_rate, tenant_rate, conn, &namespace),
+        None => RateLimiter::local(key_rate, tenant_rate),
+    };
+    #[cfg(not(feature = "redis"))]
+    let limiter = RateLimiter::local(key_rate, tenant_rate);
+    let service = Service::with_limiter(
+        db,
+        blobs,
+        Arc::new(queue.clone()),
+        Arc::new(settings),
+        limiter,
+    );
     Ok((service, queue))
 }

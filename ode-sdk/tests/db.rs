@@ -298,6 +298,7 @@ fn new_export(tenant: TenantId, idempotency_key: Option<&str>) -> NewExport {
         records: 3,
         merge: true,
         idempotency_key: idempotency_key.map(str::to_string),
+        request_hash: Some("digest".into()),
     }
 }
 

@@ -602,6 +602,7 @@ struct ExportRow {
     webhook_pending: bool,
     created_at: i64,
     updated_at: i64,
+    request_hash: Option<String>,
 }
 
 impl ExportRow {
@@ -627,6 +628,7 @@ impl ExportRow {
             webhook_pending: false,
             created_at: at.0,
             updated_at: at.0,
+            request_hash: e.request_hash.clone(),
         }
     }
 
@@ -658,6 +660,7 @@ impl ExportRow {
             result_bytes: self.result_bytes,
             pages: self.pages,
             idempotency_key: self.idempotency_key,
+            request_hash: self.request_hash,
             lease_token: self.lease_token,
             lease_until: self.lease_until.map(Timestamp),
             webhook_pending: self.webhook_pending,

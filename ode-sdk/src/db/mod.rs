@@ -71,6 +71,10 @@ pub struct NewExport {
     pub merge: bool,
     /// The client's `Idempotency-Key`.
     pub idempotency_key: Option<String>,
+    /// A digest of the request that created it (see [`Export::request_hash`]).
+    ///
+    /// [`Export::request_hash`]: crate::domain::Export::request_hash
+    pub request_hash: Option<String>,
 }
 
 /// What inserting an export did.

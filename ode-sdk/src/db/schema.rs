@@ -71,6 +71,7 @@ diesel::table! {
         webhook_pending -> Bool,
         created_at -> BigInt,
         updated_at -> BigInt,
+        request_hash -> Nullable<Text>,
     }
 }
 

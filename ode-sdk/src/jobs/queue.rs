@@ -123,6 +123,16 @@ async fn connect_redis(url: &str, namespace: &str) -> Result<Queue, JobError> {
 }
 
 impl Queue {
+    /// The Redis connection and namespace, when the queue is on Redis (other shared
+    /// state, such as rate limits, lives beside it).
+    #[cfg(feature = "redis")]
+    pub fn redis(&self) -> Option<(redis::aio::ConnectionManager, String)> {
+        match &*self.inner {
+            Backend::Redis(r) => Some((r.conn.clone(), r.namespace.clone())),
+            _ => None,
+        }
+    }
+
     /// A new, empty in-memory queue (what an empty `queue.url` gives).
     pub fn in_memory() -> Queue {
         let (sender, receiver) = unbounded();

@@ -1,19 +1,16 @@
-//! Bearer API keys and per-key rate limits.
+//! Bearer API keys and rate limits.
 //!
 //! Every `/v1` route but the OpenAPI document takes an [`Auth`]: the key is hashed and
-//! looked up (see `Service::authenticate`), then charged against its token bucket
-//! (`api.rate_limit_per_sec`, bursts of twice that). Limits are per API process: with
-//! N replicas a key may make up to N times the rate.
+//! looked up (see `Service::authenticate`), then the request is charged to its key's
+//! and its tenant's rates (`Service::charge`, shared by every API process through Redis
+//! when the queue is on Redis).
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Mutex;
-use std::time::Instant;
 
 use actix_web::http::StatusCode;
 use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
-use ode_sdk::domain::{ApiKeyId, TenantId};
+use ode_sdk::domain::TenantId;
 use ode_sdk::service::Principal;
 
 use crate::State;
@@ -27,34 +24,6 @@ impl Auth {
     /// The caller's tenant.
     pub fn tenant(&self) -> TenantId {
         self.0.tenant.id
-    }
-}
-
-/// Token buckets, one per key.
-#[derive(Debug, Default)]
-pub struct RateLimiter {
-    buckets: Mutex<HashMap<ApiKeyId, (f64, Instant)>>,
-}
-
-impl RateLimiter {
-    /// Takes one token for `key`; when there is none, the seconds until there is.
-    pub fn check(&self, key: ApiKeyId, per_sec: u32) -> Result<(), u64> {
-        if per_sec == 0 {
-            return Ok(());
-        }
-        let rate = f64::from(per_sec);
-        let burst = rate * 2.0;
-        let now = Instant::now();
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        let (tokens, at) = buckets.entry(key).or_insert((burst, now));
-        *tokens = (*tokens + now.duration_since(*at).as_secs_f64() * rate).min(burst);
-        *at = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            Ok(())
-        } else {
-            Err(((1.0 - *tokens) / rate).ceil() as u64)
-        }
     }
 }
 
@@ -92,8 +61,9 @@ impl FromRequest for Auth {
                 .await??
                 .ok_or_else(|| unauthorized("unknown or revoked API key"))?;
             state
-                .limiter
-                .check(who.key_id, state.service.settings().api.rate_limit_per_sec)
+                .service
+                .charge(&who)
+                .await
                 .map_err(ApiError::rate_limited)?;
             Ok(Auth(who))
         })

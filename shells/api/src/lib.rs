@@ -34,13 +34,33 @@ pub struct State {
     pub service: Service,
     /// Metrics.
     pub metrics: telemetry::Metrics,
-    /// Per-key rate limits.
-    pub limiter: auth::RateLimiter,
     /// The runtime that started the server (see [`State::detached`]).
     pub runtime: Option<tokio::runtime::Handle>,
 }
 
 impl State {
+    /// Calls the service with a clone of it, detached (see [`State::detached`]): every
+    /// handler reaches the service this way, so no service call (a query, a transaction,
+    /// a blob and its row) is ever dropped half-way by a client that leaves.
+    ///
+    /// # Errors
+    /// The service's error, or a 500 when the task failed.
+    pub async fn call<F, Fut, T>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(Service) -> Fut,
+        Fut: std::future::Future<Output = Result<T, ode_sdk::service::ServiceError>>
+            + Send
+            + 'static,
+        T: Send + 'static,
+    {
+        Ok(self.detached(f(self.service.clone())).await??)
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &ode_sdk::config::Settings {
+        self.service.settings()
+    }
+
     /// Runs `work` to its end on the runtime that started the server, even when the
     /// request awaiting it is dropped half-way (another extractor failed, a timeout, the
     /// client left). An SQLite query (diesel-async's `SyncConnectionWrapper`) dropped
@@ -120,7 +140,6 @@ pub fn start(service: Service, listener: TcpListener) -> std::io::Result<(Server
     let state = web::Data::new(State {
         service,
         metrics: telemetry::Metrics::new(),
-        limiter: auth::RateLimiter::default(),
         runtime: tokio::runtime::Handle::try_current().ok(),
     });
     let server = HttpServer::new(move || {

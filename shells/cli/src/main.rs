@@ -9,6 +9,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+/// mimalloc (memory returns to the system after a spike), counting what each render
+/// holds so that the service can bound it.
+#[global_allocator]
+static ALLOC: ode_alloc::Counting = ode_alloc::Counting;
+
 mod serve;
 mod sources;
 use ode_sdk::{

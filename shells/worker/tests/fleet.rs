@@ -139,6 +139,9 @@ fn env(db: &str, redis_port: u16, id: &str, port: u16) -> Vec<(String, String)> 
         ("ODE__API__PORT", port.to_string()),
         ("ODE__API__RATE_LIMIT_PER_SEC", "100000".into()),
         ("ODE__WORKER__METRICS_PORT", "0".into()),
+        // The webhook receiver listens on http://127.0.0.1.
+        ("ODE__WEBHOOKS__ALLOW_HTTP", "true".into()),
+        ("ODE__WEBHOOKS__ALLOW_PRIVATE_ADDRESSES", "true".into()),
         ("ODE__WORKER__LEASE_SECS", "5".into()),
         ("ODE__WORKER__REQUEUE_AFTER_SECS", "3".into()),
         ("ODE__WORKER__BACKOFF_MS", "100".into()),

@@ -33,16 +33,14 @@ pub async fn create(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let body = read_body(
-        &req,
-        payload,
-        state.service.settings().limits.max_body_bytes,
-    )
-    .await?;
+    let body = read_body(&req, payload, state.settings().limits.max_body_bytes).await?;
     let input: DocumentInput = parse_json(&body)?;
+    let tenant = auth.tenant();
     let (record, warnings) = state
-        .service
-        .create_document(auth.tenant(), input.kind, &input.name, &input.source)
+        .call(move |s| async move {
+            s.create_document(tenant, input.kind, &input.name, &input.source)
+                .await
+        })
         .await?;
     let mut info = DocumentInfo::from_record(&record);
     info.warnings = warnings;
@@ -88,12 +86,10 @@ pub async fn list(
             })
         })
         .transpose()?;
+    let (tenant, after, limit) = (auth.tenant(), page.after()?, page.limit()?);
     let p = state
-        .service
-        .db()
-        .documents(auth.tenant(), kind, page.after()?, page.limit()?)
-        .await
-        .map_err(ode_sdk::service::ServiceError::from)?;
+        .call(move |s| async move { s.documents(tenant, kind, after, limit).await })
+        .await?;
     Ok(HttpResponse::Ok().json(List {
         items: p.items.iter().map(DocumentInfo::from_record).collect(),
         next: p.next,
@@ -119,7 +115,10 @@ pub async fn get_one(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: DocumentId = parse_id(&id, "document")?;
-    let (record, text) = state.service.document(auth.tenant(), id).await?;
+    let tenant = auth.tenant();
+    let (record, text) = state
+        .call(move |s| async move { s.document(tenant, id).await })
+        .await?;
     let mut info = DocumentInfo::from_record(&record);
     info.source = Some(match record.kind {
         SourceKind::Markdown => serde_json::Value::String(text),
@@ -152,17 +151,15 @@ pub async fn replace(
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let id: DocumentId = parse_id(&id, "document")?;
-    let body = read_body(
-        &req,
-        payload,
-        state.service.settings().limits.max_body_bytes,
-    )
-    .await?;
+    let body = read_body(&req, payload, state.settings().limits.max_body_bytes).await?;
     let input: DocumentInput = parse_json(&body)?;
-    let name = (!input.name.is_empty()).then_some(input.name.as_str());
+    let tenant = auth.tenant();
     let (record, warnings) = state
-        .service
-        .replace_document(auth.tenant(), id, name, input.kind, &input.source)
+        .call(move |s| async move {
+            let name = (!input.name.is_empty()).then_some(input.name.as_str());
+            s.replace_document(tenant, id, name, input.kind, &input.source)
+                .await
+        })
         .await?;
     let mut info = DocumentInfo::from_record(&record);
     info.warnings = warnings;
@@ -189,7 +186,10 @@ pub async fn remove(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: DocumentId = parse_id(&id, "document")?;
-    state.service.delete_document(auth.tenant(), id).await?;
+    let tenant = auth.tenant();
+    state
+        .call(move |s| async move { s.delete_document(tenant, id).await })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -221,15 +221,10 @@ pub async fn put_asset(
 ) -> Result<HttpResponse, ApiError> {
     let (id, name) = path.into_inner();
     let id: DocumentId = parse_id(&id, "document")?;
-    let body = read_body(
-        &req,
-        payload,
-        state.service.settings().limits.max_body_bytes,
-    )
-    .await?;
+    let body = read_body(&req, payload, state.settings().limits.max_body_bytes).await?;
+    let tenant = auth.tenant();
     state
-        .service
-        .put_asset(auth.tenant(), id, &name, body)
+        .call(move |s| async move { s.put_asset(tenant, id, &name, body).await })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }
@@ -253,5 +248,9 @@ pub async fn list_assets(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: DocumentId = parse_id(&id, "document")?;
-    Ok(HttpResponse::Ok().json(state.service.assets(auth.tenant(), id).await?))
+    let tenant = auth.tenant();
+    let names = state
+        .call(move |s| async move { s.assets(tenant, id).await })
+        .await?;
+    Ok(HttpResponse::Ok().json(names))
 }

@@ -26,7 +26,7 @@ use crate::routes::{PageQuery, parse_id, read_body};
         (status = 401, description = "Missing or unknown API key", body = ErrorBody),
         (status = 404, description = "No such stored document", body = ErrorBody),
         (status = 413, description = "Body or batch too large", body = ErrorBody),
-        (status = 422, description = "Invalid document or template", body = ErrorBody),
+        (status = 422, description = "Invalid document or template; an Idempotency-Key reused with another request", body = ErrorBody),
         (status = 429, description = "Rate limited", body = ErrorBody),
     ),
     security(("api_key" = []))
@@ -47,16 +47,11 @@ pub async fn create(
                 .map_err(|_| ApiError::bad_request("Idempotency-Key", "use visible ASCII"))
         })
         .transpose()?;
-    let body = read_body(
-        &req,
-        payload,
-        state.service.settings().limits.max_body_bytes,
-    )
-    .await?;
+    let body = read_body(&req, payload, state.settings().limits.max_body_bytes).await?;
     let request: ExportRequest = parse_json(&body)?;
+    let tenant = auth.tenant();
     let (export, created) = state
-        .service
-        .create_export(auth.tenant(), &request, key.as_deref())
+        .call(move |s| async move { s.create_export(tenant, &request, key.as_deref()).await })
         .await?;
     let mut r = if created {
         HttpResponse::Accepted()
@@ -87,12 +82,10 @@ pub async fn list(
     auth: Auth,
     page: web::Query<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let (tenant, after, limit) = (auth.tenant(), page.after()?, page.limit()?);
     let p = state
-        .service
-        .db()
-        .exports(auth.tenant(), page.after()?, page.limit()?)
-        .await
-        .map_err(ode_sdk::service::ServiceError::from)?;
+        .call(move |s| async move { s.exports(tenant, after, limit).await })
+        .await?;
     Ok(HttpResponse::Ok().json(List {
         items: p.items.iter().map(ExportInfo::from_export).collect(),
         next: p.next,
@@ -118,7 +111,11 @@ pub async fn get_one(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: ExportId = parse_id(&id, "export")?;
-    Ok(HttpResponse::Ok().json(state.service.export(auth.tenant(), id).await?))
+    let tenant = auth.tenant();
+    let info = state
+        .call(move |s| async move { s.export(tenant, id).await })
+        .await?;
+    Ok(HttpResponse::Ok().json(info))
 }
 
 /// Which file of an export.
@@ -136,7 +133,7 @@ pub struct FileQuery {
     operation_id = "download_export",
     params(("id" = String, Path, description = "Export id"), FileQuery),
     responses(
-        (status = 200, description = "The file", content((String = "application/pdf"), (String = "image/svg+xml"), (String = "image/png"))),
+        (status = 200, description = "The file (the SVG or PNG pages of a record of several pages come as one zip)", content((String = "application/pdf"), (String = "image/svg+xml"), (String = "image/png"), (String = "application/zip"))),
         (status = 302, description = "Redirect to a presigned URL"),
         (status = 400, description = "Not finished yet", body = ErrorBody),
         (status = 401, description = "Missing or unknown API key", body = ErrorBody),
@@ -156,7 +153,10 @@ pub async fn download(
     if file < 1 {
         return Err(ApiError::not_found("file"));
     }
-    let (d, name, ct) = state.service.download(auth.tenant(), id, file - 1).await?;
+    let tenant = auth.tenant();
+    let (d, name, ct) = state
+        .call(move |s| async move { s.download(tenant, id, file - 1).await })
+        .await?;
     Ok(match d {
         Download::Redirect(url) => HttpResponse::Found()
             .insert_header(("location", url))

@@ -44,15 +44,14 @@ pub async fn upload(
     req: HttpRequest,
     payload: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = state.service.settings().limits.max_font_bytes;
+    let limit = state.settings().limits.max_font_bytes;
     let body = read_body(&req, payload, limit).await?;
+    let (tenant, file_name) = (auth.tenant(), q.into_inner().file_name);
     let record = state
-        .service
-        .upload_font(
-            auth.tenant(),
-            q.file_name.as_deref().unwrap_or("font"),
-            body,
-        )
+        .call(move |s| async move {
+            s.upload_font(tenant, file_name.as_deref().unwrap_or("font"), body)
+                .await
+        })
         .await?;
     Ok(HttpResponse::Created().json(FontInfo::from(&record)))
 }
@@ -69,7 +68,10 @@ pub async fn upload(
 )]
 #[get("/v1/fonts")]
 pub async fn list(state: web::Data<State>, auth: Auth) -> Result<HttpResponse, ApiError> {
-    let fonts = state.service.fonts(auth.tenant()).await?;
+    let tenant = auth.tenant();
+    let fonts = state
+        .call(move |s| async move { s.fonts(tenant).await })
+        .await?;
     Ok(HttpResponse::Ok().json(fonts.iter().map(FontInfo::from).collect::<Vec<_>>()))
 }
 
@@ -92,6 +94,9 @@ pub async fn remove(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: FontId = parse_id(&id, "font")?;
-    state.service.delete_font(auth.tenant(), id).await?;
+    let tenant = auth.tenant();
+    state
+        .call(move |s| async move { s.delete_font(tenant, id).await })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -31,9 +31,12 @@ pub async fn set(
 ) -> Result<HttpResponse, ApiError> {
     let body = read_body(&req, payload, 64 * 1024).await?;
     let input: WebhookInput = parse_json(&body)?;
+    let tenant = auth.tenant();
     let (url, secret) = state
-        .service
-        .set_webhook(auth.tenant(), &input.url, input.secret.as_deref())
+        .call(move |s| async move {
+            s.set_webhook(tenant, &input.url, input.secret.as_deref())
+                .await
+        })
         .await?;
     Ok(HttpResponse::Ok().json(WebhookInfo { url, secret }))
 }
@@ -72,6 +75,9 @@ pub async fn get_one(auth: Auth) -> Result<HttpResponse, ApiError> {
 )]
 #[delete("/v1/webhook")]
 pub async fn remove(state: web::Data<State>, auth: Auth) -> Result<HttpResponse, ApiError> {
-    state.service.clear_webhook(auth.tenant()).await?;
+    let tenant = auth.tenant();
+    state
+        .call(move |s| async move { s.clear_webhook(tenant).await })
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

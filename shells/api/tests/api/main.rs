@@ -2,11 +2,16 @@
 //! local blobs, in-memory queue) and on PostgreSQL + Redis + S3 (moto), through the
 //! typed client or plain HTTP, with the worker in the same process.
 
+/// The servers' allocator, so that renders' memory is counted here as in `ode-api`.
+#[global_allocator]
+static ALLOC: ode_alloc::Counting = ode_alloc::Counting;
+
 mod helpers;
 
 mod auth;
 mod documents;
 mod exports;
+mod hostile;
 mod ops;
 mod render;
 mod resilience;
