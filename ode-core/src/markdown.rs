@@ -297,7 +297,16 @@ struct Conv<'a> {
     warnings: Vec<Diagnostic>,
     html_warned: bool,
     line: usize,
+    /// For each quote, list and item open: whether it has a frame of its own (those
+    /// past [`MAX_CONTAINERS`] do not: their content joins the deepest one).
+    containers: Vec<bool>,
+    /// How many of `containers` have a frame of their own.
+    framed: usize,
 }
+
+/// Quotes, lists and items nested deeper than this are flattened into the deepest one
+/// (with a warning): each makes a level of nested blocks, which the model bounds.
+const MAX_CONTAINERS: usize = 24;
 
 impl<'a> Conv<'a> {
     fn new(src: &'a str, first_line: usize) -> Self {
@@ -319,7 +328,30 @@ impl<'a> Conv<'a> {
             warnings: Vec::new(),
             html_warned: false,
             line: first_line,
+            containers: Vec::new(),
+            framed: 0,
         }
+    }
+
+    /// A quote, list or item starts: whether it gets a frame of its own.
+    fn open_container(&mut self) -> bool {
+        let own = self.framed < MAX_CONTAINERS;
+        if !own && self.containers.len() == self.framed {
+            self.warn(format!(
+                "quotes and lists are nested more than {MAX_CONTAINERS} deep here; the deeper \
+                 ones are shown at that depth"
+            ));
+        }
+        self.containers.push(own);
+        self.framed += usize::from(own);
+        own
+    }
+
+    /// A quote, list or item ends: whether it had a frame of its own.
+    fn close_container(&mut self) -> bool {
+        let own = self.containers.pop().unwrap_or(true);
+        self.framed -= usize::from(own && self.framed > 0);
+        own
     }
 
     fn warn(&mut self, msg: impl Into<String>) {
@@ -343,15 +375,17 @@ impl<'a> Conv<'a> {
             | Options::ENABLE_HEADING_ATTRIBUTES
             | Options::ENABLE_SMART_PUNCTUATION;
         let src = self.src;
-        let mut last = 0;
+        // Where each line ends: an event's line is a binary search away, whatever order
+        // the events' offsets come in (counting from the start each time was quadratic).
+        let newlines: Vec<usize> = src
+            .bytes()
+            .enumerate()
+            .filter(|(_, b)| *b == b'\n')
+            .map(|(i, _)| i)
+            .collect();
         for (event, range) in Parser::new_ext(src, opts).into_offset_iter() {
             let start = range.start.min(src.len());
-            if start >= last {
-                self.line += src[last..start].bytes().filter(|&b| b == b'\n').count();
-            } else {
-                self.line = self.first_line + src[..start].bytes().filter(|&b| b == b'\n').count();
-            }
-            last = start;
+            self.line = self.first_line + newlines.partition_point(|&n| n < start);
             self.event(event);
         }
     }
@@ -550,7 +584,9 @@ impl<'a> Conv<'a> {
             }
             Tag::BlockQuote(_) => {
                 self.flush_loose();
-                self.stack.push(Frame::Quote(Vec::new()));
+                if self.open_container() {
+                    self.stack.push(Frame::Quote(Vec::new()));
+                }
             }
             Tag::CodeBlock(kind) => {
                 self.flush_loose();
@@ -562,15 +598,18 @@ impl<'a> Conv<'a> {
             }
             Tag::List(start) => {
                 self.flush_loose();
-                self.stack.push(Frame::List {
-                    start,
-                    items: Vec::new(),
-                });
+                if self.open_container() {
+                    self.stack.push(Frame::List {
+                        start,
+                        items: Vec::new(),
+                    });
+                }
             }
-            Tag::Item => self.stack.push(Frame::Item {
+            Tag::Item if self.open_container() => self.stack.push(Frame::Item {
                 blocks: Vec::new(),
                 task: None,
             }),
+            Tag::Item => {}
             Tag::FootnoteDefinition(label) => {
                 self.flush_loose();
                 self.footnote_lines.insert(label.to_string(), self.line);
@@ -643,6 +682,9 @@ impl<'a> Conv<'a> {
             }
             TagEnd::BlockQuote(_) => {
                 self.flush_loose();
+                if !self.close_container() {
+                    return;
+                }
                 if let Some(Frame::Quote(blocks)) = self.stack.pop() {
                     let depth = self
                         .stack
@@ -651,10 +693,13 @@ impl<'a> Conv<'a> {
                         .count()
                         + 1;
                     if !blocks.is_empty() {
-                        self.push_block(json!({
+                        let mut group = json!({
                             "type": "group", "keep_together": false,
-                            "left_indent": 14 * depth, "color": "#4b5563", "content": blocks
-                        }));
+                            "left_indent": 14 * depth, "color": "#4b5563"
+                        });
+                        // Moved in, not serialized again (json! would copy the tree).
+                        group["content"] = Value::Array(blocks);
+                        self.push_block(group);
                     }
                 }
             }
@@ -665,8 +710,12 @@ impl<'a> Conv<'a> {
             }
             TagEnd::List(ordered) => {
                 self.flush_loose();
+                if !self.close_container() {
+                    return;
+                }
                 if let Some(Frame::List { start, items }) = self.stack.pop() {
-                    let mut l = json!({"type": "list", "ordered": ordered, "items": items});
+                    let mut l = json!({"type": "list", "ordered": ordered});
+                    l["items"] = Value::Array(items);
                     if let Some(s) = start
                         && s != 1
                     {
@@ -677,6 +726,9 @@ impl<'a> Conv<'a> {
             }
             TagEnd::Item => {
                 self.flush_loose();
+                if !self.close_container() {
+                    return;
+                }
                 if let Some(Frame::Item { blocks, .. }) = self.stack.pop() {
                     let item = match blocks.as_slice() {
                         [b] if b.get("text").is_some()

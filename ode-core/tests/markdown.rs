@@ -323,3 +323,40 @@ fn raw_html_is_left_out_with_one_warning() {
     assert!(!text.contains("<div>"));
     assert!(text.contains("Text"));
 }
+
+#[test]
+fn quotes_and_lists_nested_without_end_are_flattened_with_a_warning() {
+    // 50,000 levels of quotes on one line (this took a stack overflow before, and line
+    // numbers were counted in quadratic time).
+    let md = format!("{}deep\n", "> ".repeat(50_000));
+    let (doc, warnings) = convert(&md);
+    assert_eq!(
+        warnings,
+        [
+            "line 1, column 1: warning: quotes and lists are nested more than 24 deep here; the deeper ones are shown at that depth"
+        ]
+    );
+    let mut depth = 0;
+    let mut v = &doc["content"][0];
+    while v["type"] == "group" {
+        depth += 1;
+        v = &v["content"][0];
+    }
+    assert_eq!(depth, 24);
+    assert!(render_text(&doc).contains("deep"));
+}
+
+#[test]
+fn blocks_built_in_memory_are_held_to_the_nesting_json_text_has() {
+    let mut doc = json!({"type": "paragraph", "text": "in the middle"});
+    for _ in 0..100 {
+        doc = json!({"type": "group", "content": [doc]});
+    }
+    let e = ode_core::model::from_value(&json!({"ode": 1, "content": [doc]}))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("blocks are nested more than 64 levels deep"),
+        "{e}"
+    );
+}

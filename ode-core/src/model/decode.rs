@@ -90,6 +90,10 @@ const BLOCK_TYPES: &[&str] = &[
     "float",
 ];
 
+/// How deeply blocks may nest (groups in groups, lists in list items, tables in cells):
+/// about what the 128 levels of JSON text allow.
+pub(crate) const MAX_BLOCK_DEPTH: usize = 64;
+
 pub(crate) fn parse(json: &str) -> Result<Document, Diagnostics> {
     from_value(&parse_json(json)?)
 }
@@ -146,6 +150,8 @@ struct Dec {
     inside: Option<&'static str>,
     /// Decoding a footnote's content.
     in_footnote: bool,
+    /// Lists of blocks open around the one being decoded.
+    depth: usize,
 }
 
 /// What kind of JSON value `v` is, for messages ("found a string").
@@ -839,7 +845,19 @@ impl Dec {
     // ---- blocks ----
 
     fn blocks(&mut self, v: &Value, p: &JPath) -> Option<Vec<Block>> {
-        self.list(v, p, "blocks", Dec::block)
+        // Layout recurses into nested blocks: a document built in memory (by a
+        // template or from Markdown) is held to the depth JSON text allows anyway.
+        if self.depth >= MAX_BLOCK_DEPTH {
+            self.error(
+                p,
+                format!("blocks are nested more than {MAX_BLOCK_DEPTH} levels deep"),
+            );
+            return None;
+        }
+        self.depth += 1;
+        let blocks = self.list(v, p, "blocks", Dec::block);
+        self.depth -= 1;
+        blocks
     }
 
     fn block_props(&mut self, o: &Obj, p: &JPath) -> BlockProps {
