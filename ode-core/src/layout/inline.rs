@@ -687,6 +687,9 @@ impl Ctx<'_> {
         let n = lines.len();
         let mut out = Vec::with_capacity(n);
         for (li, (range, hard)) in lines.into_iter().enumerate() {
+            if li % 1024 == 1023 && !self.proceed() {
+                break;
+            }
             let first = li == 0;
             let last = li + 1 == n || hard;
             let hyphen = li + 1 < n && range.end > 0 && words[range.end - 1].hyphen > 0.0;
@@ -865,6 +868,11 @@ impl Ctx<'_> {
         let mut start = 0;
         let mut w = 0.0;
         while let Some(word) = rest.pop() {
+            // A paragraph can be megabytes of words: the caller's guard is asked here
+            // too, not only between blocks.
+            if words.len() % 4096 == 4095 && !self.proceed() {
+                break;
+            }
             let i = words.len();
             let a = avail(lines.is_empty());
             let over = w + word.width - word.trailing_ws + word.hyphen > a + 0.01;
@@ -1125,30 +1133,28 @@ impl Ctx<'_> {
             }
             let r = run.as_mut().expect("run was just set");
             let piece_text_start = piece.text_base;
-            let rising = piece.rising;
             let x0 = x;
             // All the piece's glyphs, trimmed trailing spaces included: a glyph shows the
             // text from its cluster to the next cluster in logical order (right-to-left
             // runs list their glyphs in visual order).
-            let all = &piece.glyphs[piece.glyph_range.clone()];
-            let skip = s.glyphs.start - piece.glyph_range.start;
+            // The next cluster in logical order is the smallest greater one (shapers keep
+            // clusters monotonic within a run, rising or falling), found by a binary
+            // search: scanning for it per glyph was quadratic in a cluster of many glyphs
+            // (a letter under thousands of combining marks).
+            let mut clusters: Vec<u32> = piece.glyphs[piece.glyph_range.clone()]
+                .iter()
+                .map(|n| n.cluster)
+                .collect();
+            clusters.sort_unstable();
+            clusters.dedup();
             let shown = &piece.glyphs[s.glyphs.clone()];
             let spans: Vec<(usize, usize)> = shown
                 .iter()
-                .enumerate()
-                .map(|(gi, g)| {
+                .map(|g| {
                     let abs = piece_text_start + g.cluster as usize;
-                    let next_cluster = if rising {
-                        all[skip + gi + 1..]
-                            .iter()
-                            .map(|n| n.cluster)
-                            .find(|c| *c > g.cluster)
-                    } else {
-                        all.iter()
-                            .map(|n| n.cluster)
-                            .filter(|c| *c > g.cluster)
-                            .min()
-                    };
+                    let next_cluster = clusters
+                        .get(clusters.partition_point(|c| *c <= g.cluster))
+                        .copied();
                     let next =
                         next_cluster.map_or(piece.range.end, |c| piece_text_start + c as usize);
                     let next = if next <= abs {

@@ -998,12 +998,18 @@ impl Paginator {
                 }
             }
             let area = notes_area(&self.notes);
-            if let FragKind::Row(row) = &f.kind {
-                // A row taller than a whole page splits here; a shorter one moves on.
-                let full_page = avail - stack_height_of_header(&f);
-                if f.height > full_page + EPS || fresh {
-                    let room = avail - area - self.y - gap;
-                    if let Some((head, tail)) = row.split(room) {
+            let mut f = f;
+            // A row taller than a whole page splits here; a shorter one moves on.
+            let splits = matches!(f.kind, FragKind::Row(_))
+                && (f.height > avail - stack_height_of_header(&f) + EPS || fresh);
+            if splits {
+                let room = avail - area - self.y - gap;
+                let FragKind::Row(row) = std::mem::replace(&mut f.kind, FragKind::PageBreak) else {
+                    unreachable!("matched above");
+                };
+                match row.split(room) {
+                    Ok((head, tail)) => {
+                        // The row is out of `f`: what is left is cheap to copy.
                         let mut hf = f.clone();
                         hf.height = room;
                         hf.kind = FragKind::Row(Box::new(head));
@@ -1019,6 +1025,7 @@ impl Paginator {
                         self.end_page(ctx, on_page);
                         continue;
                     }
+                    Err(row) => f.kind = FragKind::Row(row),
                 }
             }
             if fresh {

@@ -128,45 +128,55 @@ impl RowFrag {
         }
     }
 
-    /// Splits the row so that the first part is at most `avail` tall. Returns `None`
-    /// when not even one line of any cell fits.
-    pub fn split(&self, avail: f32) -> Option<(RowFrag, RowFrag)> {
-        let mut head = self.clone();
-        let mut tail = self.clone();
-        let mut progress = false;
-        let mut rest_height: f32 = 0.0;
-        for (k, c) in self.cells.iter().enumerate() {
-            let start = c.y + c.pad.top;
-            let limit = avail - c.pad.bottom;
-            let mut y = start;
-            let mut n = 0;
-            for (i, f) in c.content.iter().enumerate() {
-                let gap = if i == 0 { 0.0 } else { f.space_before };
-                if y + gap + f.height > limit + 0.01 {
-                    break;
+    /// Splits the row so that the first part is at most `avail` tall, moving the cells'
+    /// lines rather than copying them (a row taller than many pages is split once per
+    /// page). Gives the row back when not even one line of any cell fits.
+    pub fn split(mut self, avail: f32) -> Result<(RowFrag, RowFrag), Box<RowFrag>> {
+        // How many of each cell's fragments fit.
+        let counts: Vec<usize> = self
+            .cells
+            .iter()
+            .map(|c| {
+                let limit = avail - c.pad.bottom;
+                let mut y = c.y + c.pad.top;
+                let mut n = 0;
+                for (i, f) in c.content.iter().enumerate() {
+                    let gap = if i == 0 { 0.0 } else { f.space_before };
+                    if y + gap + f.height > limit + 0.01 {
+                        break;
+                    }
+                    y += gap + f.height;
+                    n += 1;
                 }
-                y += gap + f.height;
-                n += 1;
-            }
-            if n > 0 {
-                progress = true;
-            }
-            let (first, rest) = c.content.split_at(n);
-            head.cells[k].content = first.to_vec();
-            head.cells[k].height = (avail - c.y).max(0.0);
-            let mut rest = rest.to_vec();
+                n
+            })
+            .collect();
+        if counts.iter().all(|n| *n == 0) {
+            return Err(Box::new(self));
+        }
+        let contents: Vec<Vec<Fragment>> = self
+            .cells
+            .iter_mut()
+            .map(|c| std::mem::take(&mut c.content))
+            .collect();
+        // Without their contents, the cells are cheap to copy.
+        let mut head = self.clone();
+        let mut tail = self;
+        let mut rest_height: f32 = 0.0;
+        for (k, (mut content, n)) in contents.into_iter().zip(counts).enumerate() {
+            let (y, height, pad) = (tail.cells[k].y, tail.cells[k].height, tail.cells[k].pad);
+            let mut rest = content.split_off(n);
+            head.cells[k].content = content;
+            head.cells[k].height = (avail - y).max(0.0);
             if let Some(f) = rest.first_mut() {
                 f.space_before = 0.0;
             }
-            let rest_h = stack_height(&rest) + c.pad.top + c.pad.bottom;
-            tail.cells[k].content = rest;
-            tail.cells[k].y = (c.y - avail).max(0.0);
-            let remaining_span = (c.y + c.height - avail).max(0.0);
-            tail.cells[k].height = remaining_span.max(rest_h);
-            rest_height = rest_height.max(tail.cells[k].y + tail.cells[k].height);
-        }
-        if !progress {
-            return None;
+            let rest_h = stack_height(&rest) + pad.top + pad.bottom;
+            let t = &mut tail.cells[k];
+            t.content = rest;
+            t.y = (y - avail).max(0.0);
+            t.height = (y + height - avail).max(0.0).max(rest_h);
+            rest_height = rest_height.max(t.y + t.height);
         }
         head.height = avail;
         // Every cell spans the whole remainder so that borders and backgrounds line up.
@@ -176,7 +186,7 @@ impl RowFrag {
             }
         }
         tail.height = rest_height;
-        Some((head, tail))
+        Ok((head, tail))
     }
 }
 
