@@ -60,6 +60,26 @@ pub use resources::DirResources;
 
 use ode_core::text::FontBook;
 
+/// Logs panics through `tracing` (JSON in the API and the worker), with where they
+/// happened: a render or a font check that panicked is answered as an error, and its
+/// panic is one log line rather than raw text among the JSON.
+#[cfg(feature = "service")]
+pub fn log_panics() {
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        tracing::error!(panic.at = %at, panic.message = %what, "panic");
+    }));
+}
+
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -165,6 +185,10 @@ impl Renderer {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
+        ode_core::text::check_font(&bytes).map_err(|message| RenderError::Font {
+            path: path.to_path_buf(),
+            message,
+        })?;
         self.resources
             .fonts_mut()
             .add(bytes)
@@ -180,6 +204,10 @@ impl Renderer {
     /// # Errors
     /// [`RenderError::Font`] when the bytes are not a font.
     pub fn with_font_bytes(mut self, bytes: Vec<u8>) -> Result<Self, RenderError> {
+        ode_core::text::check_font(&bytes).map_err(|message| RenderError::Font {
+            path: PathBuf::from("<bytes>"),
+            message,
+        })?;
         self.resources
             .fonts_mut()
             .add(bytes)

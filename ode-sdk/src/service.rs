@@ -828,6 +828,18 @@ impl Service {
                     "the file is not a TrueType or OpenType font",
                 )])
             })?;
+        // Tried once through what embedding and shaping read: a font that breaks them
+        // is refused now, not at every render that uses it.
+        let tried = bytes.clone();
+        tokio::task::spawn_blocking(move || ode_core::text::check_font(&tried))
+            .await
+            .map_err(|e| ServiceError::Internal(format!("font check failed: {e}")))?
+            .map_err(|e| {
+                ServiceError::Invalid(vec![ErrorItem::new(
+                    "invalid_font",
+                    format!("the font cannot be used: {e}"),
+                )])
+            })?;
         let family = book.faces()[0].family.clone();
         let clean: String = file_name
             .chars()

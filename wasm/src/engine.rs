@@ -100,6 +100,12 @@ impl Core {
     /// # Errors
     /// A diagnostic when the bytes are not a font.
     pub fn add_font(&mut self, bytes: Vec<u8>) -> Result<Vec<String>, Diagnostics> {
+        ode_core::text::check_font(&bytes).map_err(|e| {
+            Diagnostics::from(Diagnostic::error(
+                "",
+                format!("font: the font cannot be used: {e}"),
+            ))
+        })?;
         let ids = self.res.fonts.add(bytes).map_err(|e| {
             Diagnostics::from(
                 Diagnostic::error("", format!("font: {e}"))

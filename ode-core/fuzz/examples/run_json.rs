@@ -8,8 +8,6 @@
 //! ```
 use std::time::Instant;
 
-use ode_core::layout::LayoutOptions;
-
 fn main() {
     let res = ode_core_fuzz::resources();
     let mut failed = 0;
@@ -20,12 +18,10 @@ fn main() {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(
                 || match ode_core::model::parse(&json) {
                     Err(e) => format!("refused by the parser: {e}"),
-                    Ok(doc) => {
-                        match ode_core_fuzz::render(&doc, &res, &LayoutOptions { max_pages: 50 }) {
-                            Ok(pages) => format!("rendered {pages} pages"),
-                            Err(e) => e,
-                        }
-                    }
+                    Ok(doc) => match ode_core_fuzz::render(&doc, &res, &ode_core_fuzz::options()) {
+                        Ok(pages) => format!("rendered {pages} pages"),
+                        Err(e) => e,
+                    },
                 },
             ));
         let ms = start.elapsed().as_millis();

@@ -6,7 +6,6 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use ode_core::MemoryResources;
-use ode_core::layout::LayoutOptions;
 
 fn resources() -> &'static MemoryResources {
     static RES: OnceLock<MemoryResources> = OnceLock::new();
@@ -20,5 +19,5 @@ fuzz_target!(|data: &[u8]| {
     let Ok(doc) = ode_core::model::parse(json) else {
         return;
     };
-    let _ = ode_core_fuzz::render(&doc, resources(), &LayoutOptions { max_pages: 50 });
+    let _ = ode_core_fuzz::render(&doc, resources(), &ode_core_fuzz::options());
 });

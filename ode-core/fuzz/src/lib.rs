@@ -65,7 +65,18 @@ pub fn resources() -> MemoryResources {
     res
 }
 
-/// Lays a document out and exports it to PDF and SVG. The targets look only for panics,
+/// The layout options of every target: at most 50 pages, the default limits otherwise.
+pub fn options() -> LayoutOptions {
+    LayoutOptions {
+        limits: ode_core::Limits {
+            max_pages: 50,
+            ..ode_core::Limits::default()
+        },
+        ..LayoutOptions::default()
+    }
+}
+
+/// Lays a document out and exports it to PDF, SVG and PNG. The targets look only for panics,
 /// hangs and runaway memory, so the outcome is only a summary for people: the page count,
 /// or the first diagnostic that stopped layout or export.
 pub fn render(
@@ -87,6 +98,16 @@ pub fn render(
         res.fonts(),
         &ode_core::export::SvgOptions::default(),
     );
+    // PNG at a low resolution: the rasterizer's paths, not its pixel count, are what is
+    // being tried.
+    let png = ode_core::export::png::PngOptions {
+        dpi: 18.0,
+        ..Default::default()
+    };
+    for page in paged.pages.iter().take(3) {
+        ode_core::export::png::page_png(page, &paged.images, res.fonts(), &png)
+            .map_err(|e| format!("PNG export refused: {e}"))?;
+    }
     Ok(svgs.len())
 }
 

@@ -110,6 +110,9 @@ pub struct FontFace {
 impl FontFace {
     fn parse(data: Bytes, index: u32) -> Option<FontFace> {
         let face = ttf_parser::Face::parse(data.as_slice(), index).ok()?;
+        if !names_are_sound(&face) {
+            return None;
+        }
         let upem = f32::from(face.units_per_em());
         let name = |id: u16| {
             face.names()
@@ -159,6 +162,106 @@ impl FontFace {
         }
         face.glyph_index(c).is_some()
     }
+}
+
+/// Whether every record of the `name` table points inside the table's string storage.
+/// ttf-parser reads such a table safely, but the PDF subsetter (subsetter 0.2) adds a
+/// record's offset and length as 16-bit numbers: it panics on an overflow in a debug
+/// build and writes a damaged table in a release one. A font like that is refused here,
+/// as damaged, before anything embeds it.
+fn names_are_sound(face: &ttf_parser::Face<'_>) -> bool {
+    let Some(name) = face.raw_face().table(ttf_parser::Tag::from_bytes(b"name")) else {
+        return true;
+    };
+    let u16_at = |at: usize| -> Option<usize> {
+        name.get(at..at + 2)
+            .map(|b| usize::from(u16::from_be_bytes([b[0], b[1]])))
+    };
+    let (Some(count), Some(storage)) = (u16_at(2), u16_at(4)) else {
+        return false;
+    };
+    // The subsetter writes the table again with 16-bit sizes and offsets.
+    let records_end = 6 + count * 12;
+    if count > 5000 || records_end > name.len() || storage > name.len() {
+        return false;
+    }
+    let storage_len = name.len() - storage;
+    let mut total = 0;
+    (0..count).all(|i| {
+        let at = 6 + i * 12;
+        match (u16_at(at + 8), u16_at(at + 10)) {
+            (Some(len), Some(offset)) => {
+                total += len;
+                offset + len <= storage_len.min(0xFFFF) && total <= 0xFFFF
+            }
+            _ => false,
+        }
+    })
+}
+
+/// Runs a font file from a tenant through what embedding and shaping will read: krilla's
+/// font parsing (with skrifa), the subsetter on the glyphs of the font's first
+/// characters, and rustybuzz shaping text. These libraries trust fonts more than they
+/// should (fuzzing found a panic in each of the first two within a minute), so a font
+/// is tried once here, and a panic becomes an error naming the face. Call it before
+/// adding a font that is input; a panic is caught only where panics unwind (on
+/// `wasm32` they abort, so there the check only parses).
+///
+/// # Errors
+/// What the font broke, for the person who sent it.
+pub fn check_font(data: &[u8]) -> Result<(), String> {
+    let shared = Bytes::from(data.to_vec());
+    let count = ttf_parser::fonts_in_collection(data).unwrap_or(1).min(256);
+    for index in 0..count {
+        let tried =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| try_face(&shared, index)));
+        match tried {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return Err(format!("face {index}: {e}")),
+            Err(panic) => {
+                let what = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                return Err(format!(
+                    "face {index} is damaged in a way that breaks font software ({what})"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn try_face(data: &Bytes, index: u32) -> Result<(), String> {
+    // Faces the book refuses are never used.
+    if FontFace::parse(data.clone(), index).is_none() {
+        return Ok(());
+    }
+    let Ok(face) = ttf_parser::Face::parse(data.as_slice(), index) else {
+        return Ok(());
+    };
+    krilla::text::Font::new(data.to_krilla(), index)
+        .ok_or_else(|| "the PDF writer cannot read it".to_string())?;
+    let sample: String = (0x20u32..0x2000)
+        .filter_map(char::from_u32)
+        .filter(|c| face.glyph_index(*c).is_some())
+        .take(200)
+        .collect();
+    let mut glyphs: Vec<u16> = sample
+        .chars()
+        .filter_map(|c| face.glyph_index(c).map(|g| g.0))
+        .collect();
+    glyphs.push(0);
+    let mapper = subsetter::GlyphRemapper::new_from_glyphs_sorted(&glyphs);
+    subsetter::subset(data.as_slice(), index, &mapper)
+        .map_err(|e| format!("it cannot be subset for embedding ({e:?})"))?;
+    let rb = rustybuzz::Face::from_slice(data.as_slice(), index)
+        .ok_or_else(|| "it cannot be shaped".to_string())?;
+    let mut buffer = rustybuzz::UnicodeBuffer::new();
+    buffer.push_str(&sample);
+    let _ = rustybuzz::shape(&rb, &[], buffer);
+    Ok(())
 }
 
 /// All the font faces a render may use, and how family names map to them.
@@ -398,6 +501,21 @@ mod tests {
         assert_eq!(f.weight, 700);
         let f = book.face(book.select("serif", 300, false).unwrap());
         assert_eq!(f.weight, 400);
+    }
+
+    #[test]
+    fn a_name_table_pointing_outside_its_strings_is_refused() {
+        let mut font = DEFAULT_FONTS[0].to_vec();
+        let tables = usize::from(u16::from_be_bytes([font[4], font[5]]));
+        let name = (0..tables)
+            .map(|i| 12 + i * 16)
+            .find(|&r| &font[r..r + 4] == b"name")
+            .map(|r| u32::from_be_bytes([font[r + 8], font[r + 9], font[r + 10], font[r + 11]]))
+            .unwrap() as usize;
+        assert!(FontBook::new().add(font.clone()).is_ok());
+        // The first record's length and offset: 0x0100 bytes at 0xFFF0.
+        font[name + 6 + 8..name + 6 + 12].copy_from_slice(&[0x01, 0x00, 0xFF, 0xF0]);
+        assert_eq!(FontBook::new().add(font), Err(FontError::Invalid));
     }
 
     #[test]

@@ -9,4 +9,4 @@ mod font;
 pub(crate) mod shape;
 
 pub(crate) use font::SvgFonts;
-pub use font::{Bytes, FontBook, FontError, FontFace, FontId};
+pub use font::{Bytes, FontBook, FontError, FontFace, FontId, check_font};

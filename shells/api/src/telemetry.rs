@@ -17,7 +17,9 @@ use prometheus::{
 
 use crate::State;
 
-/// Starts JSON logging to standard output; `RUST_LOG` filters (default `info`).
+/// Starts JSON logging to standard output; `RUST_LOG` filters (default `info`). Panics
+/// are logged as JSON too (a render task or a font check that panicked is answered as
+/// an error; its panic is one log line, not raw text among the JSON).
 pub fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -27,6 +29,7 @@ pub fn init_logging() {
         .with_span_list(false)
         .with_env_filter(filter)
         .try_init();
+    ode_sdk::log_panics();
 }
 
 /// The API's metrics.

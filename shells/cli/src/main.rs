@@ -244,10 +244,25 @@ fn renderer(input: &Path, fonts: &[PathBuf], limits: ode_sdk::Limits) -> Result<
         _ => PathBuf::from("."),
     };
     let mut r = Renderer::new().with_asset_dir(dir).with_limits(limits);
+    // A font that breaks a font library is refused with its reason (the check catches
+    // the library's panic): its raw panic message is not printed besides.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let mut failed = None;
     for f in fonts {
-        r = r.with_font_file(f).map_err(|e| Failure(1, e.to_string()))?;
+        match r.clone().with_font_file(f) {
+            Ok(next) => r = next,
+            Err(e) => {
+                failed = Some(e.to_string());
+                break;
+            }
+        }
     }
-    Ok(r)
+    std::panic::set_hook(hook);
+    match failed {
+        Some(e) => Err(Failure(1, e)),
+        None => Ok(r),
+    }
 }
 
 fn report(file: &str, diags: &[Diagnostic]) -> String {

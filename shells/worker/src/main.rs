@@ -29,6 +29,7 @@ async fn main() -> anyhow::Result<()> {
         .json()
         .with_env_filter(filter)
         .try_init();
+    ode_sdk::log_panics();
     let settings = ode_sdk::config::Settings::from_env(args.config.as_deref())?;
     if settings.embedded_queue() {
         bail!(
