@@ -261,7 +261,29 @@ async fn an_idempotency_key_reused_for_another_request_is_refused(app: TestApp) 
     assert_eq!(e["path"], "Idempotency-Key");
 }
 
+async fn fonts_that_break_font_libraries_are_422_and_the_server_goes_on(app: TestApp) {
+    let found = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../ode-core/fuzz/regressions/font");
+    for name in [
+        "name-offset-overflow.ttf",
+        "post-table-short.ttf",
+        "name-offset-overflow-2.ttf",
+    ] {
+        let bytes = std::fs::read(found.join(name)).unwrap();
+        let e = app.client.upload_font(name, bytes).await.unwrap_err();
+        assert_eq!(e.status(), Some(422), "{name}");
+    }
+    assert!(app.client.fonts().await.unwrap().is_empty());
+    let (status, _, _) = render(
+        &app,
+        json!({"document": {"ode": 1, "content": [{"type": "paragraph", "text": "still here"}]}}),
+    )
+    .await;
+    assert_eq!(status, 200);
+}
+
 crate::both_backends!(
+    fonts_that_break_font_libraries_are_422_and_the_server_goes_on,
     requests_dropped_half_way_leave_the_server_working,
     an_svg_pointing_at_the_servers_files_gets_nothing_from_them,
     an_image_bomb_is_refused_at_its_path,
