@@ -94,7 +94,7 @@ const tmp = mkdtempSync(join(tmpdir(), 'ode-fidelity-'));
  * the document (or template) whose image `src` keys must be added as assets.
  */
 const EXAMPLES = [
-  ...['invoice.json', 'report.json', 'handbook.json', 'showcase.json'].map((name) => {
+  ...['invoice.json', 'report.json', 'handbook.json', 'showcase.json', 'chart.json'].map((name) => {
     const json = () => readFileSync(join(examples, name), 'utf8');
     return {
       name,

@@ -174,6 +174,22 @@ fn the_showcase_example_renders_every_feature_without_errors() {
 }
 
 #[test]
+fn the_chart_examples_svg_labels_are_text_in_the_documents_fonts() {
+    let out = tmp("chart.pdf");
+    let o = render(&repo().join("examples/chart.json"), &out);
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+    let (text, pages) = check_pdf(&out);
+    assert_eq!(pages, 1);
+    // The SVG's labels, set in DejaVu (its families: Helvetica, sans-serif and serif).
+    in_order(&text, &["Revenue by quarter (k€)", "180", "120", "60", "Q1", "Q2", "Q3", "Q4"]);
+    assert!(text.contains("thousand euros"), "{text}");
+    let fonts = stdout(&tool("pdffonts", &[out.to_str().unwrap()]));
+    for face in ["DejaVuSans-Bold", "DejaVuSans", "DejaVuSerif-Italic"] {
+        assert!(fonts.contains(face), "{face} in\n{fonts}");
+    }
+}
+
+#[test]
 fn the_handbook_example_has_true_contents_footnotes_and_cross_references() {
     let out = tmp("handbook.pdf");
     let o = render(&repo().join("examples/handbook.json"), &out);

@@ -124,7 +124,7 @@ fn page_files(dir: &Path, prefix: &str) -> Vec<PathBuf> {
 
 #[test]
 fn png_pages_match_poppler_rasters_of_the_pdf() {
-    for name in ["invoice", "report", "showcase"] {
+    for name in ["invoice", "report", "showcase", "chart"] {
         let input = repo().join(format!("examples/{name}.json"));
         let dir = tmp(&format!("cmp-{name}"));
         std::fs::create_dir_all(&dir).unwrap();
