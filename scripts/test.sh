@@ -5,7 +5,8 @@
 #
 # Steps: system tools, local services, wasm32 target, rustfmt, clippy, wasm32 build of
 # ode-core, the npm package (wasm/) and its Node tests, the viewer (shells/viewer) and its
-# browser tests, the infrastructure checks, the rehearsal, API fuzzing, doctests, then
+# browser tests, the infrastructure checks, the rehearsal, API fuzzing, ode-core's fuzz
+# targets, doctests, then
 # nextest (last, so the output ends with nextest's summary).
 # Installs what is missing (apt, rustup, cargo install), so it also runs on a fresh machine.
 # CI runs it through .ci/run with CI=true, which selects the nextest `ci` profile.
@@ -68,13 +69,17 @@ missing_cmds() {
 }
 
 # ---------------------------------------------------------------------------------------
-# zbarimg (zbar-tools) reads back the QR codes and barcodes the tests render.
-step "System tools (poppler-utils, qpdf, zbar-tools)"
-missing="$(missing_cmds pdftotext pdfinfo pdffonts pdftoppm qpdf zbarimg)"
+# zbarimg (zbar-tools) reads back the QR codes and barcodes the tests render; GNU time
+# and strace watch the hostile corpus's memory and file access (shells/cli/tests/hostile.rs).
+step "System tools (poppler-utils, qpdf, zbar-tools, time, strace)"
+missing="$(missing_cmds pdftotext pdfinfo pdffonts pdftoppm qpdf zbarimg strace)"
+if [ ! -x /usr/bin/time ]; then
+    missing="${missing}/usr/bin/time "
+fi
 if [ -n "$missing" ]; then
-    echo "missing: $missing- installing poppler-utils qpdf zbar-tools"
-    apt_install poppler-utils qpdf zbar-tools
-    missing="$(missing_cmds pdftotext pdfinfo pdffonts pdftoppm qpdf zbarimg)"
+    echo "missing: $missing- installing poppler-utils qpdf zbar-tools time strace"
+    apt_install poppler-utils qpdf zbar-tools time strace
+    missing="$(missing_cmds pdftotext pdfinfo pdffonts pdftoppm qpdf zbarimg strace)"
     if [ -n "$missing" ]; then
         echo "error: still missing after install: $missing" >&2
         exit 1
@@ -221,6 +226,11 @@ fi
 # no 5xx, every answer as documented.
 step "scripts/api-fuzz.sh"
 ./scripts/api-fuzz.sh
+
+# Fuzzing as a habit: every stored crash input replayed, then each cargo-fuzz target of
+# ode-core for a minute (nightly, AddressSanitizer); a crash fails the run.
+step "scripts/fuzz.sh"
+./scripts/fuzz.sh
 
 # Doctests first (nextest does not run them) so that nextest's summary ends the output.
 step "cargo test --workspace --doc"
