@@ -374,3 +374,20 @@ fn large_jpegs_are_resampled_and_stay_jpeg() {
     assert!(contains(&bytes, "/Width 300"), "1 inch at 300 dpi");
     assert!(contains(&bytes, "/DCTDecode"));
 }
+
+#[test]
+fn a_document_chooses_its_image_resolution() {
+    let res = Recorder::default().with("photo.png", noise_png(1200, 800));
+    let json = r#"{"ode": 1, "pdf": {"image_dpi": 72}, "content": [{"type": "image", "src": "photo.png", "width": "2cm"}]}"#;
+    let (bytes, _) = pdf(json, &res);
+    // 2 cm at 72 dpi: 56.7 pixels.
+    assert!(contains(&bytes, "/Width 57"));
+    let e = errors(
+        r#"{"ode": 1, "pdf": {"image_dpi": 10}, "content": []}"#,
+        &res,
+    );
+    assert_eq!(
+        e,
+        "/pdf/image_dpi: an image resolution must be between 36 and 2400, found 10"
+    );
+}

@@ -94,7 +94,11 @@ impl PdfOptions {
             compress: self.compress,
             tagged,
             standards,
-            image_dpi: self.image_dpi,
+            // The document's resolution, when it names one and images are resampled.
+            image_dpi: self
+                .image_dpi
+                .and(doc.pdf.image_dpi.map(|d| d as f32))
+                .or(self.image_dpi),
         })
     }
 }

@@ -785,8 +785,16 @@ impl Dec {
     }
 
     fn pdf_settings(&mut self, v: &Value, p: &JPath) -> Option<PdfSettings> {
-        let o = self.obj(v, p, "PDF settings", &[&["tagged", "standard"]])?;
+        let o = self.obj(
+            v,
+            p,
+            "PDF settings",
+            &[&["tagged", "standard", "image_dpi"]],
+        )?;
         let tagged = self.opt(o, p, "tagged", Dec::boolean);
+        let image_dpi = self.opt(o, p, "image_dpi", |d, v, p| {
+            d.ranged(v, p, 36.0, 2400.0, "an image resolution")
+        });
         let sp = p.key("standard");
         let one = |d: &mut Dec, v: &Value, p: &JPath| -> Option<PdfStandard> {
             let s = d.string(v, p)?;
@@ -817,7 +825,11 @@ impl Dec {
                 .with_hint("remove \"tagged\": false"),
             );
         }
-        Some(PdfSettings { tagged, standard })
+        Some(PdfSettings {
+            tagged,
+            standard,
+            image_dpi,
+        })
     }
 
     fn watermark(&mut self, v: &Value, p: &JPath) -> Option<Watermark> {

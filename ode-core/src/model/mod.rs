@@ -209,6 +209,11 @@ pub struct PdfSettings {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(with = "OneOrMoreStandards")]
     pub standard: Vec<PdfStandard>,
+    /// Raster images shown at more than this many pixels per inch are resampled to it,
+    /// which keeps files small (36 to 2,400; default 300).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 36, max = 2400))]
+    pub image_dpi: Option<f64>,
 }
 
 impl PdfSettings {
