@@ -170,6 +170,30 @@ async fn an_image_bomb_is_refused_at_its_path(app: TestApp) {
     );
 }
 
+async fn a_small_request_that_expands_without_end_is_refused_at_its_loop(app: TestApp) {
+    // 185 bytes asking for a million paragraphs.
+    let (status, _, body) = render(
+        &app,
+        json!({"template": {"ode": 1, "content": [{"$each": "range(1000)", "as": "i", "do":
+            {"$each": "range(1000)", "as": "j", "do": {"type": "paragraph", "text": "{{ i }} {{ j }}"}}}]},
+            "data": {}}),
+    )
+    .await;
+    assert_eq!(status, 422);
+    let e = &errors(&body)[0];
+    assert!(
+        e["detail"]
+            .as_str()
+            .unwrap()
+            .contains("grows past the limit of 128 MB (the max_template_bytes setting)"),
+        "{e}"
+    );
+    assert!(
+        e["path"].as_str().unwrap().starts_with("/content/0/do/do"),
+        "{e}"
+    );
+}
+
 async fn svg_and_png_of_several_pages_come_as_a_zip_of_every_page(app: TestApp) {
     let doc = json!({"ode": 1, "content": [
         {"type": "paragraph", "text": "one"}, {"type": "page_break"},
@@ -283,6 +307,7 @@ async fn fonts_that_break_font_libraries_are_422_and_the_server_goes_on(app: Tes
 }
 
 crate::both_backends!(
+    a_small_request_that_expands_without_end_is_refused_at_its_loop,
     fonts_that_break_font_libraries_are_422_and_the_server_goes_on,
     requests_dropped_half_way_leave_the_server_working,
     an_svg_pointing_at_the_servers_files_gets_nothing_from_them,
