@@ -79,6 +79,15 @@ impl Scope {
         }
     }
 
+    /// Stops counting `bytes` the scope allocated that now belong to someone else: a
+    /// render's finished output, which its caller keeps (and frees elsewhere).
+    pub fn hand_over(&self, bytes: usize) {
+        self.live.fetch_sub(
+            isize::try_from(bytes).unwrap_or(isize::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
     fn add(&self, bytes: isize) {
         let now = self.live.fetch_add(bytes, Ordering::Relaxed) + bytes;
         if bytes > 0 {
@@ -193,5 +202,14 @@ mod tests {
         let outside = vec![3u8; 10 << 20];
         std::hint::black_box(&outside);
         assert!(scope.live() < 1 << 20);
+        // An output handed over leaves the count, though it lives on.
+        let output = {
+            let _in = Scope::enter(&scope);
+            vec![4u8; 8 << 20]
+        };
+        assert!(scope.live() >= 8 << 20);
+        scope.hand_over(output.capacity());
+        assert!(scope.live() < 1 << 20);
+        drop(output);
     }
 }

@@ -1828,10 +1828,18 @@ fn render_export_files(
     }
     let mut files = Vec::with_capacity(records.len());
     let mut failed = Vec::new();
+    // The memory limit is each record's render: the files done so far are the export's
+    // output (bounded by the batch size), not what rendering the next one holds.
+    let scope = ode_alloc::Scope::current();
     for (i, rec) in records.iter().enumerate() {
         match template.document_with(rec, renderer.guard()) {
             Ok(doc) => match render_model(renderer, &doc, format, None) {
-                Ok(f) => files.push(f),
+                Ok(f) => {
+                    if let Some(s) = &scope {
+                        s.hand_over(f.bytes.capacity());
+                    }
+                    files.push(f);
+                }
                 Err(ServiceError::Invalid(mut items)) => {
                     for item in &mut items {
                         item.record = Some(i);
