@@ -63,6 +63,21 @@ async fn requests_dropped_half_way_leave_the_server_working(app: TestApp) {
     assert_eq!(panics.load(Ordering::SeqCst), 0, "panics in the server");
 }
 
+/// Creates an export and waits for it to succeed; its id.
+async fn exported(
+    app: &TestApp,
+    request: ode_sdk::api::ExportRequest,
+) -> ode_sdk::domain::ExportId {
+    let (export, _) = app.client.create_export(&request, None).await.unwrap();
+    let done = app
+        .client
+        .wait_export(export.id, Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(done.status, ode_sdk::domain::ExportStatus::Succeeded);
+    export.id
+}
+
 fn b64(bytes: &[u8]) -> String {
     use base64::Engine as _;
     base64::engine::general_purpose::STANDARD.encode(bytes)
@@ -234,25 +249,16 @@ async fn svg_and_png_of_several_pages_come_as_a_zip_of_every_page(app: TestApp) 
         assert_eq!(errors(&body)[0]["code"], "no_such_page");
     }
     // An export of it downloads as the same zip.
-    let (export, _) = app
-        .client
-        .create_export(
-            &ode_sdk::api::ExportRequest {
-                document: Some(doc),
-                format: ode_sdk::domain::ExportFormat::Svg,
-                ..Default::default()
-            },
-            None,
-        )
-        .await
-        .unwrap();
-    let done = app
-        .client
-        .wait_export(export.id, Duration::from_secs(60))
-        .await
-        .unwrap();
-    assert_eq!(done.status, ode_sdk::domain::ExportStatus::Succeeded);
-    let file = app.client.download(export.id, 1).await.unwrap();
+    let export = exported(
+        &app,
+        ode_sdk::api::ExportRequest {
+            document: Some(doc),
+            format: ode_sdk::domain::ExportFormat::Svg,
+            ..Default::default()
+        },
+    )
+    .await;
+    let file = app.client.download(export, 1).await.unwrap();
     let zip = zip::ZipArchive::new(std::io::Cursor::new(file)).unwrap();
     assert_eq!(zip.len(), 3);
 }
@@ -407,29 +413,20 @@ async fn delivered_to_planted_url(app: &TestApp, url: &str, count: &AtomicUsize)
         .await
         .unwrap();
     let before = count.load(Ordering::SeqCst);
-    let (export, _) = app
-        .client
-        .create_export(
-            &ode_sdk::api::ExportRequest {
-                document: Some(json!({"ode": 1, "content": []})),
-                ..Default::default()
-            },
-            None,
-        )
-        .await
-        .unwrap();
-    let done = app
-        .client
-        .wait_export(export.id, Duration::from_secs(60))
-        .await
-        .unwrap();
-    assert_eq!(done.status, ode_sdk::domain::ExportStatus::Succeeded);
+    let export = exported(
+        app,
+        ode_sdk::api::ExportRequest {
+            document: Some(json!({"ode": 1, "content": []})),
+            ..Default::default()
+        },
+    )
+    .await;
     // Wait until the delivery is over (sent or given up: the pending flag clears).
     for _ in 0..100 {
         let e = app
             .service
             .db()
-            .export(app.tenant, export.id)
+            .export(app.tenant, export)
             .await
             .unwrap()
             .unwrap();
