@@ -181,7 +181,19 @@ fn the_chart_examples_svg_labels_are_text_in_the_documents_fonts() {
     let (text, pages) = check_pdf(&out);
     assert_eq!(pages, 1);
     // The SVG's labels, set in DejaVu (its families: Helvetica, sans-serif and serif).
-    in_order(&text, &["Revenue by quarter (k€)", "180", "120", "60", "Q1", "Q2", "Q3", "Q4"]);
+    in_order(
+        &text,
+        &[
+            "Revenue by quarter (k€)",
+            "180",
+            "120",
+            "60",
+            "Q1",
+            "Q2",
+            "Q3",
+            "Q4",
+        ],
+    );
     assert!(text.contains("thousand euros"), "{text}");
     let fonts = stdout(&tool("pdffonts", &[out.to_str().unwrap()]));
     for face in ["DejaVuSans-Bold", "DejaVuSans", "DejaVuSerif-Italic"] {
