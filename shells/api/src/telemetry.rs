@@ -42,6 +42,8 @@ pub struct Metrics {
     pub renders: HistogramVec,
     exports: IntGaugeVec,
     queue_depth: prometheus::IntGauge,
+    /// Renders of this process, running or waiting for a slot.
+    render_load: IntGaugeVec,
 }
 
 impl Metrics {
@@ -86,12 +88,21 @@ impl Metrics {
         let queue_depth =
             prometheus::IntGauge::new("ode_queue_depth", "Export jobs waiting in the queue")
                 .expect("valid metric");
+        let render_load = IntGaugeVec::new(
+            Opts::new(
+                "ode_renders",
+                "Renders of this process by state: running, or waiting for a slot",
+            ),
+            &["state"],
+        )
+        .expect("valid metric");
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(latency.clone()),
             Box::new(renders.clone()),
             Box::new(exports.clone()),
             Box::new(queue_depth.clone()),
+            Box::new(render_load.clone()),
         ] {
             registry.register(c).expect("metric registered once");
         }
@@ -102,6 +113,7 @@ impl Metrics {
             renders,
             exports,
             queue_depth,
+            render_load,
         }
     }
 
@@ -116,6 +128,13 @@ impl Metrics {
         if let Ok(depth) = state.service.queue().depth().await {
             self.queue_depth.set(depth);
         }
+        let (running, waiting) = state.service.render_load();
+        self.render_load
+            .with_label_values(&["running"])
+            .set(running as i64);
+        self.render_load
+            .with_label_values(&["waiting"])
+            .set(waiting as i64);
         let mut out = Vec::new();
         let _ = TextEncoder::new().encode(&self.registry.gather(), &mut out);
         String::from_utf8(out).unwrap_or_default()

@@ -48,6 +48,8 @@ async fn health_ready_and_metrics_answer(app: TestApp) {
     );
     assert!(text.contains(r#"ode_exports{status="queued"} 0"#), "{text}");
     assert!(text.contains("ode_queue_depth 0"), "{text}");
+    assert!(text.contains(r#"ode_renders{state="running"} 0"#), "{text}");
+    assert!(text.contains(r#"ode_renders{state="waiting"} 0"#), "{text}");
     // Unknown routes are JSON 404s.
     let r = http
         .get(format!("{}/v2/nothing", app.address))
