@@ -317,10 +317,10 @@ test('the lite build has no fonts until they are added', async () => {
 
 test('assets can be listed and removed', () => {
   const engine = engineWithAssets();
-  assert.deepEqual(engine.assetKeys(), ['assets/chart.png', 'assets/logo.svg', 'assets/make_assets.py', 'assets/photo.jpg']);
+  assert.deepEqual(engine.assetKeys(), ['assets/chart.png', 'assets/logo.svg', 'assets/make_assets.py', 'assets/photo.jpg', 'assets/revenue.svg']);
   assert.equal(engine.removeAsset('assets/make_assets.py'), true);
   assert.equal(engine.removeAsset('assets/make_assets.py'), false);
-  assert.equal(engine.assetKeys().length, 3);
+  assert.equal(engine.assetKeys().length, 4);
 });
 
 test('module-level functions share one engine', () => {
