@@ -59,8 +59,10 @@ export ODE__BLOBS__S3__FONTS_BUCKET="rehearsal-$ID-fonts"
 export ODE__BLOBS__S3__CREATE_BUCKETS=true
 export ODE__API__HOST=127.0.0.1
 export ODE__API__SHUTDOWN_GRACE_SECS=30
-# The clients below share one key; the per-key limit is tested elsewhere (auth.rs).
+# The clients below share one key and one tenant; the rate limits are tested elsewhere
+# (auth.rs, ode-sdk/tests/ratelimit.rs).
 export ODE__API__RATE_LIMIT_PER_SEC=1000000
+export ODE__API__TENANT_RATE_LIMIT_PER_SEC=1000000
 export ODE__WORKER__SHUTDOWN_GRACE_SECS=90
 export RUST_LOG=warn
 

@@ -143,7 +143,7 @@ PY
 start_server() { # name
     local name="$1" log="$WORK/$1.log"
     mkdir -p "$WORK/$name-data"
-    ODE__API__RATE_LIMIT_PER_SEC=1000000 ODE__WORKER__METRICS_PORT=0 \
+    ODE__API__RATE_LIMIT_PER_SEC=1000000 ODE__API__TENANT_RATE_LIMIT_PER_SEC=1000000 ODE__WORKER__METRICS_PORT=0 \
         "$ODE" serve --data-dir "$WORK/$name-data" --port 0 >"$log" 2>&1 &
     SERVER_PID=$!
     URL=""

@@ -138,6 +138,7 @@ fn env(db: &str, redis_port: u16, id: &str, port: u16) -> Vec<(String, String)> 
         ("ODE__BLOBS__S3__CREATE_BUCKETS", "true".into()),
         ("ODE__API__PORT", port.to_string()),
         ("ODE__API__RATE_LIMIT_PER_SEC", "100000".into()),
+        ("ODE__API__TENANT_RATE_LIMIT_PER_SEC", "100000".into()),
         ("ODE__WORKER__METRICS_PORT", "0".into()),
         // The webhook receiver listens on http://127.0.0.1.
         ("ODE__WEBHOOKS__ALLOW_HTTP", "true".into()),

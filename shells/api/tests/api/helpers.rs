@@ -83,6 +83,7 @@ pub fn settings(backend: Backend, dir: &std::path::Path) -> (Settings, Option<St
     s.worker.concurrency = 2;
     s.worker.webhook_attempts = 4;
     s.api.rate_limit_per_sec = 10_000;
+    s.api.tenant_rate_limit_per_sec = 10_000;
     // The tests' webhook receivers listen on http://127.0.0.1.
     s.webhooks.allow_http = true;
     s.webhooks.allow_private_addresses = true;
