@@ -106,7 +106,7 @@ while IFS= read -r name; do
 done < <(compgen -e)
 
 say "starting ode serve (data dir ${work}/data)"
-ODE__API__RATE_LIMIT_PER_SEC=1000000 RUST_LOG="${RUST_LOG:-warn}" \
+ODE__API__RATE_LIMIT_PER_SEC=1000000 ODE__API__TENANT_RATE_LIMIT_PER_SEC=1000000 RUST_LOG="${RUST_LOG:-warn}" \
     "${ode}" serve --data-dir "${work}/data" --host 127.0.0.1 --port "${port}" \
     >"${server_log}" 2>&1 &
 server_pid=$!
