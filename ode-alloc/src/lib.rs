@@ -43,17 +43,19 @@ const ARENA_EAGER_COMMIT: i32 = 4;
 const PURGE_DELAY: i32 = 15;
 
 /// Sets mimalloc's options before its first allocation: memory is committed as it is
-/// used and given back as soon as it is freed. With its defaults (eager commit, a 10 ms
-/// purge delay) a render held more memory at its peak than glibc's allocator: 97 MB
-/// against 48 MB for a letter under 200,000 combining marks, 149 MB against 113 MB for
-/// a 100,000-row untagged table; with these, 48 MB and 107 MB, in the same time
-/// (benches/results.md).
+/// used and given back a millisecond after it is freed. With its defaults (eager
+/// commit, a 10 ms purge delay) a render held more memory at its peak than glibc's
+/// allocator: 94 MB against 48 MB for a letter under 200,000 combining marks, 150 MB
+/// against 113 MB for a 100,000-row untagged table. Purging at once (0 ms) brought
+/// those to 51 and 110 MB but made a 200,000-letter word in a narrow column 3.6 times
+/// slower (16.3 s against 4.5 s: a purge per free); 1 ms keeps the memory (53 and 110
+/// MB) and the speed (4.5 s). Measured with `benches/hostile/run.sh`.
 fn tune() {
     // SAFETY: plain setters of mimalloc's option table, called before it allocates.
     #[allow(unsafe_code)]
     unsafe {
         libmimalloc_sys::mi_option_set(ARENA_EAGER_COMMIT, 0);
-        libmimalloc_sys::mi_option_set(PURGE_DELAY, 0);
+        libmimalloc_sys::mi_option_set(PURGE_DELAY, 1);
     }
 }
 
@@ -224,7 +226,7 @@ mod tests {
                 libmimalloc_sys::mi_option_get(PURGE_DELAY),
             )
         };
-        assert_eq!(options, (0, 0));
+        assert_eq!(options, (0, 1));
         assert!(scope.peak() >= 15 << 20, "{}", scope.peak());
         assert!(scope.live() < 1 << 20, "{}", scope.live());
         // Outside the scope nothing counts.
